@@ -1,0 +1,128 @@
+/**
+ * The core/v1 objects the TokenRequest API looks up (ServiceAccount, Pod, Secret, Node) and the
+ * reference server stores (those and Namespace). Only the fields the rules read are typed; every
+ * other field is kept as sent.
+ *
+ * @since 0.1.0
+ */
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import { ObjectMeta } from "./ObjectMeta.js"
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ObjectKind = Schema.Literal("Namespace", "ServiceAccount", "Pod", "Secret", "Node")
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ObjectKind = typeof ObjectKind.Type
+
+/**
+ * Per kind: the resource (plural, as in URLs, Status details and etcd keys) and whether it lives in a
+ * namespace.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const kinds: { readonly [K in ObjectKind]: { readonly resource: string; readonly namespaced: boolean } } = {
+  Namespace: { resource: "namespaces", namespaced: false },
+  ServiceAccount: { resource: "serviceaccounts", namespaced: true },
+  Pod: { resource: "pods", namespaced: true },
+  Secret: { resource: "secrets", namespaced: true },
+  Node: { resource: "nodes", namespaced: false }
+}
+
+/**
+ * The kind served under a resource name (`pods` → `Pod`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const kindOfResource = (resource: string): Option.Option<ObjectKind> =>
+  Option.fromNullable((Object.keys(kinds) as Array<ObjectKind>).find((k) => kinds[k].resource === resource))
+
+const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+/**
+ * Any stored object: `apiVersion: v1`, one of the five kinds, metadata, and the rest kept verbatim.
+ * Stores hand these out with `metadata.name`, `uid`, `creationTimestamp` and `resourceVersion` set.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const KubeObject = Schema.Struct(
+  {
+    apiVersion: Schema.Literal("v1"),
+    kind: ObjectKind,
+    metadata: ObjectMeta
+  },
+  Rest
+).annotations({ identifier: "KubeObject" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type KubeObject = typeof KubeObject.Type
+
+/**
+ * The part of a Pod's `spec` the binding rules read.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const PodSpec = Schema.Struct(
+  {
+    serviceAccountName: Schema.optional(Schema.String),
+    nodeName: Schema.optional(Schema.String)
+  },
+  Rest
+)
+
+/**
+ * The service account a Pod runs as (`spec.serviceAccountName`, empty when unset).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const podServiceAccountName = (pod: KubeObject): string => podSpec(pod).serviceAccountName ?? ""
+
+/**
+ * The node a Pod is scheduled on (`spec.nodeName`, empty when not scheduled).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const podNodeName = (pod: KubeObject): string => podSpec(pod).nodeName ?? ""
+
+const decodePodSpec = Schema.decodeUnknownOption(PodSpec)
+const podSpec = (pod: KubeObject) => Option.getOrElse(decodePodSpec(pod["spec"] ?? {}), () => ({}) as typeof PodSpec.Type)
+
+/**
+ * An object's identity for stores and events.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ObjectKey {
+  readonly kind: ObjectKind
+  /** Empty for cluster-scoped kinds (Namespace, Node). */
+  readonly namespace: string
+  readonly name: string
+}
+
+/**
+ * The key of a stored object.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const keyOf = (object: KubeObject): ObjectKey => ({
+  kind: object.kind,
+  namespace: kinds[object.kind].namespaced ? (object.metadata.namespace ?? "") : "",
+  name: object.metadata.name ?? ""
+})

@@ -1,0 +1,6 @@
+/**
+ * @tokenrequest/store-etcd: etcd v3 object store with a watch-fed cache.
+ *
+ * @since 0.1.0
+ */
+export {}
