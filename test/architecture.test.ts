@@ -23,7 +23,10 @@ const allowed: Record<string, { workspace: Array<string>; external: Array<string
     workspace: ["domain", "clock", "signer-jose", "store-memory", "store-etcd", "http"],
     external: ["effect", "@effect/platform", "@effect/platform-node", "node:", "@grpc/grpc-js", "autocannon"]
   },
-  cli: { workspace: ["server", "http", "domain"], external: ["effect", "@effect/cli", "@effect/platform", "@effect/platform-node", "node:"] },
+  cli: {
+    workspace: ["server", "http", "domain"],
+    external: ["effect", "@effect/cli", "@effect/platform", "@effect/platform-node", "yaml", "node:"]
+  },
   testkit: {
     workspace: ["domain", "clock", "signer-jose", "store-memory", "store-etcd", "http", "server"],
     external: ["effect", "@effect/vitest", "@effect/platform", "@effect/platform-node", "node:", "vitest"]
