@@ -3,4 +3,13 @@
  *
  * @since 0.1.0
  */
-export {}
+
+/**
+ * @since 0.1.0
+ */
+export * as ManifestLoader from "./ManifestLoader.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as MemoryStore from "./MemoryStore.js"

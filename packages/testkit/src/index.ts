@@ -3,4 +3,23 @@
  *
  * @since 0.1.0
  */
-export {}
+
+/**
+ * @since 0.1.0
+ */
+export * as Etcd from "./Etcd.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as ObjectStoreContract from "./ObjectStoreContract.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as KeySetContract from "./KeySetContract.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as TokenSignerContract from "./TokenSignerContract.js"
