@@ -3,4 +3,9 @@
  *
  * @since 0.1.0
  */
-export {}
+export * as KeyFile from "./KeyFile.js"
+export * as KeyId from "./KeyId.js"
+export * as KeyRing from "./KeyRing.js"
+export * as SignedToken from "./SignedToken.js"
+export * as SigningKey from "./SigningKey.js"
+export * as VerificationKey from "./VerificationKey.js"
