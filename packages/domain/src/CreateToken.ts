@@ -4,13 +4,24 @@
  *
  * @since 0.1.0
  */
+import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
-import type { Config } from "./Config.js"
-import type { BadRequest, Conflict, InternalError, Invalid, NotFound, ServiceUnavailable, UnknownReason } from "./Errors.js"
-import type { IdGenerator } from "./IdGenerator.js"
-import type { ObjectStore } from "./ObjectStore.js"
+import * as Option from "effect/Option"
+import * as Audiences from "./Audiences.js"
+import * as BoundObject from "./BoundObject.js"
+import * as Claims from "./Claims.js"
+import { Config } from "./Config.js"
+import type { BadRequest, Invalid, UnknownReason } from "./Errors.js"
+import type { ServiceUnavailable } from "./Errors.js"
+import { Conflict, InternalError, NotFound } from "./Errors.js"
+import * as Expiration from "./Expiration.js"
+import { IdGenerator } from "./IdGenerator.js"
+import { fromStoreError } from "./internal/storeError.js"
+import { ObjectStore } from "./ObjectStore.js"
 import type { IssuedTokenRequest, TokenRequest } from "./TokenRequest.js"
-import type { TokenSigner } from "./TokenSigner.js"
+import { apiVersion } from "./TokenRequest.js"
+import { TokenSigner } from "./TokenSigner.js"
+import * as Validation from "./Validation.js"
 
 /**
  * A created token: the answer object, the `Warning` texts (the clamp), and the `jti` for audit.
@@ -38,7 +49,27 @@ export type CreateTokenError =
   | ServiceUnavailable
 
 /**
+ * The Conflict of step T5 (request UID ≠ ServiceAccount UID).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const uidConflict = (name: string, requestedUid: string, serviceAccountUid: string): Conflict =>
+  new Conflict({
+    group: Validation.group,
+    resource: "TokenRequest",
+    name,
+    reason:
+      `the UID in the token request (${requestedUid}) does not match the UID of the service account (${serviceAccountUid})`
+  })
+
+/**
  * Issues a token for the service account `name` in `namespace`.
+ *
+ * Steps (semantics §4): T1–T3 metadata checks; T4 ServiceAccount lookup; T5 UID precondition; T6
+ * audience defaulting; T7 name/namespace/uid from the ServiceAccount; T8 one `now`; T9 static
+ * validation; T11 bound object; T12 clamp (warning); T13 extension; T14 claims; T15 signing; T16 the
+ * answer, whose `expirationTimestamp` is `now` + the clamped (never the extended) lifetime.
  *
  * @since 0.1.0
  * @category programs
@@ -48,4 +79,80 @@ export const createToken = (
   name: string,
   request: TokenRequest
 ): Effect.Effect<Issued, CreateTokenError, ObjectStore | TokenSigner | IdGenerator | Config> =>
-  Effect.dieMessage(`createToken(${namespace}, ${name}, ${JSON.stringify(request)}): not implemented yet`)
+  Effect.gen(function*() {
+    const config = yield* Config
+    // T1–T3
+    yield* Validation.validateMetadata(namespace, name, request)
+    // T4
+    const store = yield* ObjectStore
+    const found = yield* Effect.mapError(store.get("ServiceAccount", namespace, name), fromStoreError)
+    if (Option.isNone(found)) {
+      return yield* Effect.fail(new NotFound({ group: "", resource: "serviceaccounts", name }))
+    }
+    const serviceAccount = found.value
+    const serviceAccountUid = serviceAccount.metadata.uid ?? ""
+    // T5
+    const requestedUid = request.metadata.uid ?? ""
+    if (requestedUid !== "" && requestedUid !== serviceAccountUid) {
+      return yield* Effect.fail(uidConflict(name, requestedUid, serviceAccountUid))
+    }
+    // T6
+    const audiences = Audiences.defaulted(request.spec.audiences, config.apiAudiences)
+    // T8
+    // One reading, in whole seconds: every time on the wire (NumericDates, metav1.Time) has second precision.
+    const now = DateTime.unsafeMake(Math.floor(DateTime.toEpochMillis(yield* DateTime.now) / 1000) * 1000)
+    // T9
+    yield* Validation.validate(request)
+    // T11
+    const binding = yield* BoundObject.resolve(namespace, name, request.spec.boundObjectRef)
+    // T12
+    const clamped = Expiration.clamp(request.spec.expirationSeconds, config.maxExpirationSeconds)
+    // T13
+    const lifetime = Expiration.extend({
+      expirationSeconds: clamped.expirationSeconds,
+      extendExpiration: config.extendExpiration,
+      maxExtendedExpirationSeconds: config.maxExtendedExpirationSeconds,
+      podBound: binding.pod !== undefined,
+      audiences,
+      apiAudiences: config.apiAudiences
+    })
+    // T14
+    const jti = yield* Effect.flatMap(IdGenerator, (ids) => ids.next)
+    const claims = yield* Claims.make({
+      issuer: config.issuers[0],
+      namespace,
+      serviceAccount: { name, uid: serviceAccountUid },
+      audiences,
+      binding,
+      lifetime,
+      now,
+      jti
+    })
+    // T15
+    const signer = yield* TokenSigner
+    const token = yield* signer.sign(Claims.serialize(claims)).pipe(
+      Effect.mapError((e) => new InternalError({ error: `failed to generate token: ${e.description}` }))
+    )
+    // T16
+    const tokenRequest: IssuedTokenRequest = {
+      kind: "TokenRequest",
+      apiVersion,
+      metadata: {
+        ...request.metadata,
+        name,
+        namespace,
+        uid: requestedUid !== "" ? requestedUid : serviceAccountUid,
+        creationTimestamp: DateTime.toUtc(now)
+      },
+      spec: {
+        audiences,
+        expirationSeconds: clamped.expirationSeconds,
+        boundObjectRef: request.spec.boundObjectRef
+      },
+      status: {
+        token,
+        expirationTimestamp: DateTime.toUtc(DateTime.addDuration(now, `${clamped.expirationSeconds} seconds`))
+      }
+    }
+    return { tokenRequest, warnings: Option.toArray(clamped.warning), jti }
+  })

@@ -6,8 +6,9 @@
  */
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import type { Config } from "./Config.js"
-import type { JsonWebKeySet, KeySet, KeySetError } from "./KeySet.js"
+import { Config } from "./Config.js"
+import type { JsonWebKeySet, KeySetError } from "./KeySet.js"
+import { KeySet } from "./KeySet.js"
 
 /**
  * The discovery document, keys in upstream order.
@@ -41,16 +42,55 @@ export interface Cached<A> {
 }
 
 /**
+ * The sorted, de-duplicated `alg` values of a key set.
+ *
  * @since 0.1.0
- * @category programs
+ * @category rules
  */
-export const openidConfiguration: Effect.Effect<Cached<OpenIdConfiguration>, KeySetError, KeySet | Config> = Effect
-  .dieMessage("openidConfiguration: not implemented yet")
+export const signingAlgorithms = (keySet: JsonWebKeySet): ReadonlyArray<string> =>
+  [...new Set(keySet.keys.map((k) => k.alg))].sort()
+
+/**
+ * The discovery document for a configuration and key set.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeOpenIdConfiguration = (
+  issuer: string,
+  jwksUri: string,
+  keySet: JsonWebKeySet
+): OpenIdConfiguration => ({
+  issuer,
+  jwks_uri: jwksUri,
+  response_types_supported: ["id_token"],
+  subject_types_supported: ["public"],
+  id_token_signing_alg_values_supported: signingAlgorithms(keySet)
+})
 
 /**
  * @since 0.1.0
  * @category programs
  */
-export const jwks: Effect.Effect<Cached<JsonWebKeySet>, KeySetError, KeySet> = Effect.dieMessage(
-  "jwks: not implemented yet"
-)
+export const openidConfiguration: Effect.Effect<Cached<OpenIdConfiguration>, KeySetError, KeySet | Config> = Effect
+  .gen(function*() {
+    const config = yield* Config
+    const keys = yield* KeySet
+    const keySet = yield* keys.jwks
+    const cacheMaxAgeSeconds = yield* keys.cacheMaxAgeSeconds
+    return {
+      document: makeOpenIdConfiguration(config.issuers[0], config.jwksUri, keySet),
+      cacheMaxAgeSeconds
+    }
+  })
+
+/**
+ * @since 0.1.0
+ * @category programs
+ */
+export const jwks: Effect.Effect<Cached<JsonWebKeySet>, KeySetError, KeySet> = Effect.gen(function*() {
+  const keys = yield* KeySet
+  const document = yield* keys.jwks
+  const cacheMaxAgeSeconds = yield* keys.cacheMaxAgeSeconds
+  return { document, cacheMaxAgeSeconds }
+})

@@ -4,7 +4,10 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Ref from "effect/Ref"
+import { randomV4 } from "./internal/uuid.js"
 
 /**
  * @since 0.1.0
@@ -14,3 +17,38 @@ export class IdGenerator extends Context.Tag("@tokenrequest/domain/IdGenerator")
   IdGenerator,
   { readonly next: Effect.Effect<string> }
 >() {}
+
+/**
+ * Random UUID v4 ids drawn from Effect's `Random` (of the calling fiber), as `uuid.NewString()`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerRandom: Layer.Layer<IdGenerator> = Layer.succeed(IdGenerator, { next: randomV4 })
+
+/**
+ * The n-th id of a deterministic sequence (1-based): `00000000-0000-4000-8000-<n as 12 hex digits>`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const sequenceId = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`
+
+/**
+ * Deterministic ids `sequenceId(1)`, `sequenceId(2)`, … (tests and conformance vectors).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerSequence: Layer.Layer<IdGenerator> = Layer.effect(
+  IdGenerator,
+  Effect.map(Ref.make(0), (counter) => ({ next: Effect.map(Ref.updateAndGet(counter, (n) => n + 1), sequenceId) }))
+)
+
+/**
+ * Always the same id.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFixed = (id: string): Layer.Layer<IdGenerator> => Layer.succeed(IdGenerator, { next: Effect.succeed(id) })

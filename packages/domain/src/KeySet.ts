@@ -6,8 +6,11 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
+import { encodeString } from "./internal/base64url.js"
+import { equalBytes, insecureSignature } from "./internal/insecureSignature.js"
 
 /**
  * One JSON Web Key as Kubernetes publishes it, in go-jose's field order.
@@ -108,3 +111,50 @@ export class KeySet extends Context.Tag("@tokenrequest/domain/KeySet")<
     readonly cacheMaxAgeSeconds: Effect.Effect<number>
   }
 >() {}
+
+/**
+ * One key of the insecure test key set.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface InsecureKey {
+  readonly keyId: string
+  readonly algorithm: "RS256" | "ES256" | "ES384" | "ES512"
+}
+
+const fakeJwk = (key: InsecureKey): JsonWebKey => {
+  const filler = encodeString(`insecure:${key.keyId}`)
+  if (key.algorithm === "RS256") return { use: "sig", kty: "RSA", kid: key.keyId, alg: "RS256", n: filler, e: "AQAB" }
+  const crv = key.algorithm === "ES256" ? "P-256" : key.algorithm === "ES384" ? "P-384" : "P-521"
+  return { use: "sig", kty: "EC", kid: key.keyId, crv, alg: key.algorithm, x: filler, y: filler }
+}
+
+/**
+ * A key set for programs' tests ONLY, the counterpart of `TokenSigner.layerInsecure`: it checks the
+ * deterministic non-cryptographic "signature" that signer writes, with upstream key selection (a
+ * `kid` selects keys by id, `NoKeys` when none match; no `kid` tries every key; a key accepts only its
+ * own algorithm). Its JWKS holds placeholder key material. NOT SECURE.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerInsecure = (
+  keys: ReadonlyArray<InsecureKey> = [{ keyId: "insecure-test-key", algorithm: "ES256" }],
+  cacheMaxAgeSeconds = 3600
+): Layer.Layer<KeySet> =>
+  Layer.succeed(KeySet, {
+    verify: (token) =>
+      Effect.sync(() => {
+        const candidates = token.keyId === "" ? keys : keys.filter((k) => k.keyId === token.keyId)
+        if (candidates.length === 0) return "NoKeys"
+        return candidates.some((k) =>
+            k.algorithm === token.algorithm &&
+            equalBytes(insecureSignature(k.keyId, k.algorithm, token.signingInput), token.signature)
+          )
+          ? "Verified"
+          : "Failed"
+      }),
+    jwks: Effect.succeed({ keys: keys.map(fakeJwk) }),
+    cacheMaxAgeSeconds: Effect.succeed(cacheMaxAgeSeconds)
+  })

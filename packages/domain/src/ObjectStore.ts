@@ -8,12 +8,18 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
-import type * as Option from "effect/Option"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as PubSub from "effect/PubSub"
+import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
-import type * as Stream from "effect/Stream"
-import type { AlreadyExists, NotFound } from "./Errors.js"
+import * as Stream from "effect/Stream"
+import { AlreadyExists, NotFound } from "./Errors.js"
+import { randomV4 } from "./internal/uuid.js"
 import type { KubeObject, ObjectKind } from "./KubeObject.js"
+import { keyOf, kinds } from "./KubeObject.js"
 
 /**
  * A store failure that is not about the object: `Unavailable` (the backend cannot be reached; the
@@ -76,3 +82,87 @@ export class ObjectStore extends Context.Tag("@tokenrequest/domain/ObjectStore")
     readonly watch: Stream.Stream<ObjectEvent, ObjectStoreError>
   }
 >() {}
+
+const storeKey = (kind: ObjectKind, namespace: string, name: string) => `${kind}\u0000${namespace}\u0000${name}`
+
+/**
+ * An in-memory store (a `Ref` of a `Map`) for programs' tests and embedding: UUID v4 uids from
+ * Effect's `Random`, `creationTimestamp` from the `Clock` (both of the calling fiber), increasing
+ * `resourceVersion`s, and a `PubSub`-fed watch. `initial` objects are stored as given, with `uid`,
+ * `creationTimestamp` and `resourceVersion` filled in only where missing.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory = (initial: ReadonlyArray<KubeObject> = []): Layer.Layer<ObjectStore> =>
+  Layer.scoped(
+    ObjectStore,
+    Effect.gen(function*() {
+      const objects = yield* Ref.make(new Map<string, KubeObject>())
+      const version = yield* Ref.make(0)
+      const lock = yield* Effect.makeSemaphore(1)
+      const events = yield* Effect.acquireRelease(PubSub.unbounded<ObjectEvent>(), PubSub.shutdown)
+      const stamp = (object: KubeObject, fresh: boolean) =>
+        Effect.gen(function*() {
+          const uid = fresh || object.metadata.uid === undefined ? yield* randomV4 : object.metadata.uid
+          const now = yield* DateTime.now
+          const resourceVersion = yield* Ref.updateAndGet(version, (n) => n + 1)
+          return {
+            ...object,
+            metadata: {
+              ...object.metadata,
+              uid,
+              creationTimestamp: fresh ? now : (object.metadata.creationTimestamp ?? now),
+              resourceVersion: fresh ? String(resourceVersion) : (object.metadata.resourceVersion ?? String(resourceVersion))
+            }
+          } satisfies KubeObject
+        })
+      for (const object of initial) {
+        const k = keyOf(object)
+        const stored = yield* stamp(object, false)
+        yield* Ref.update(objects, (m) => new Map(m).set(storeKey(k.kind, k.namespace, k.name), stored))
+      }
+      const get = (kind: ObjectKind, namespace: string, name: string) =>
+        Effect.map(Ref.get(objects), (m) => Option.fromNullable(m.get(storeKey(kind, namespace, name))))
+      return ObjectStore.of({
+        get,
+        list: (kind, namespace) =>
+          Effect.map(Ref.get(objects), (m) =>
+            [...m.values()]
+              .filter((o) => o.kind === kind && (namespace === undefined || keyOf(o).namespace === namespace))
+              .sort((a, b) => {
+                const x = keyOf(a)
+                const y = keyOf(b)
+                return x.namespace < y.namespace ? -1 : x.namespace > y.namespace ? 1 : x.name < y.name ? -1 : x.name > y.name ? 1 : 0
+              })),
+        create: (object) =>
+          lock.withPermits(1)(Effect.gen(function*() {
+            const k = keyOf(object)
+            const id = storeKey(k.kind, k.namespace, k.name)
+            if ((yield* Ref.get(objects)).has(id)) {
+              return yield* Effect.fail(new AlreadyExists({ group: "", resource: kinds[k.kind].resource, name: k.name }))
+            }
+            const stored = yield* stamp(object, true)
+            yield* Ref.update(objects, (m) => new Map(m).set(id, stored))
+            yield* PubSub.publish(events, { type: "ADDED", object: stored } as ObjectEvent)
+            return stored
+          })),
+        delete: (kind, namespace, name) =>
+          lock.withPermits(1)(Effect.gen(function*() {
+            const id = storeKey(kind, namespace, name)
+            const existing = (yield* Ref.get(objects)).get(id)
+            if (existing === undefined) {
+              return yield* Effect.fail(new NotFound({ group: "", resource: kinds[kind].resource, name }))
+            }
+            yield* Ref.update(objects, (m) => {
+              const next = new Map(m)
+              next.delete(id)
+              return next
+            })
+            yield* PubSub.publish(events, { type: "DELETED", object: existing } as ObjectEvent)
+            return existing
+          })),
+        watch: Stream.fromPubSub(events)
+      })
+    })
+  )

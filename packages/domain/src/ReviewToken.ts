@@ -5,13 +5,22 @@
  *
  * @since 0.1.0
  */
+import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
-import type { Config } from "./Config.js"
-import type { BadRequest, InternalError, ServiceUnavailable } from "./Errors.js"
-import type { KeySet } from "./KeySet.js"
+import * as Option from "effect/Option"
+import * as Audiences from "./Audiences.js"
+import * as Claims from "./Claims.js"
+import { Config } from "./Config.js"
+import { BadRequest, InternalError, ServiceUnavailable } from "./Errors.js"
+import { goQuote } from "./FieldError.js"
+import * as Jwt from "./Jwt.js"
+import { KeySet } from "./KeySet.js"
 import type { ObjectStore } from "./ObjectStore.js"
+import * as ServiceAccountUser from "./ServiceAccountUser.js"
 import type { TokenReview } from "./TokenReview.js"
+import { apiVersion } from "./TokenRequest.js"
 import type { UserInfo } from "./UserInfo.js"
+import * as Validator from "./Validator.js"
 
 /**
  * The outcome of authenticating a bearer token. `Unauthenticated.error` is the exact
@@ -36,8 +45,92 @@ export type Authentication =
   | { readonly _tag: "Unauthenticated"; readonly error: string }
 
 /**
+ * The error of the bearer-token wrapper when no authenticator handled a token.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const invalidBearerToken = "invalid bearer token"
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const messages = {
+  noKeys: "invalid signature, no keys found",
+  cryptographicPrimitive: "go-jose/go-jose: error in cryptographic primitive",
+  invalidIssuer: (iss: string) => `token issuer ${goQuote(iss)} is invalid`,
+  tokenRequired: "token is required for TokenReview in authentication",
+  errorValidatingAudiences: "error validating audiences"
+} as const
+
+/**
+ * How the authenticator chain composes errors (§11.1): a handled-and-failed token gives
+ * `[invalid bearer token, <m>]`; an unhandled one `invalid bearer token`. Identical texts collapse.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const composeError = (handledError: Option.Option<string>): string =>
+  Option.match(handledError, {
+    onNone: () => invalidBearerToken,
+    onSome: (m) => (m === invalidBearerToken ? m : `[${invalidBearerToken}, ${m}]`)
+  })
+
+type Outcome =
+  | { readonly _tag: "NotHandled" }
+  | { readonly _tag: "Failed"; readonly message: string }
+  | { readonly _tag: "Ok"; readonly info: ServiceAccountUser.ServiceAccountInfo; readonly audiences: ReadonlyArray<string>; readonly warnafter: number | undefined }
+
+const failed = (message: string): Outcome => ({ _tag: "Failed", message })
+
+/** `jwtTokenAuthenticator.AuthenticateToken` for the bound-token issuers. */
+const authenticateServiceAccountToken = (
+  token: string,
+  requested: ReadonlyArray<string>,
+  now: DateTime.DateTime
+): Effect.Effect<Outcome, ServiceUnavailable, ObjectStore | KeySet | Config> =>
+  Effect.gen(function*() {
+    const config = yield* Config
+    if (!Jwt.hasCorrectIssuer(token, config.issuers)) return { _tag: "NotHandled" } as const
+    const parsed = Jwt.parse(token)
+    if (Option.isNone(parsed)) return { _tag: "NotHandled" } as const
+    const keys = yield* KeySet
+    const verification = yield* keys.verify(parsed.value.signed).pipe(
+      Effect.catchTag("KeySetError", (e) =>
+        e.reason === "Unavailable"
+          ? Effect.fail(new ServiceUnavailable({ reason: e.description }))
+          : Effect.succeed("NoKeys" as const))
+    )
+    if (verification === "NoKeys") return failed(messages.noKeys)
+    if (verification === "Failed") return failed(messages.cryptographicPrimitive)
+    const decoded = Claims.decode(parsed.value.payload)
+    if (decoded._tag === "Left") return failed(decoded.left)
+    const claims = decoded.right
+    if (!config.issuers.includes(claims.iss)) return failed(messages.invalidIssuer(claims.iss))
+    const tokenAudiences = claims.aud.length === 0 ? config.apiAudiences : claims.aud
+    const auds = Audiences.intersect(tokenAudiences, requested)
+    if (auds.length === 0 && config.apiAudiences.length !== 0) {
+      return failed(Audiences.invalidMessage(tokenAudiences, requested))
+    }
+    return yield* Validator.validate(claims, now).pipe(
+      Effect.map((info): Outcome => ({ _tag: "Ok", info, audiences: auds, warnafter: claims.kubernetes.warnafter })),
+      Effect.catchTag("Rejected", (r) => Effect.succeed(failed(r.message)))
+    )
+  })
+
+/**
+ * The bearer token the apiserver would read from `Authorization: Bearer <token>`: the first
+ * whitespace-separated field.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const bearerToken = (token: string): string => token.trim().split(/\s+/)[0] ?? ""
+
+/**
  * Authenticates a bearer token against the requested audiences (the API audiences when empty), as
- * the API server's authenticator chain does.
+ * the API server's authenticator chain does. Reads the clock once.
  *
  * @since 0.1.0
  * @category programs
@@ -46,7 +139,33 @@ export const authenticate = (
   token: string,
   audiences: ReadonlyArray<string>
 ): Effect.Effect<Authentication, ServiceUnavailable, ObjectStore | KeySet | Config> =>
-  Effect.dieMessage(`authenticate(${token.length} chars, ${audiences.join(",")}): not implemented yet`)
+  Effect.gen(function*() {
+    const config = yield* Config
+    const now = yield* DateTime.now
+    const bearer = bearerToken(token)
+    if (bearer === "") return { _tag: "Unauthenticated", error: invalidBearerToken } as const
+    const requested = Audiences.defaulted(audiences, config.apiAudiences)
+    const outcome = yield* authenticateServiceAccountToken(bearer, requested, now)
+    switch (outcome._tag) {
+      case "NotHandled":
+        return { _tag: "Unauthenticated", error: composeError(Option.none()) } as const
+      case "Failed":
+        return { _tag: "Unauthenticated", error: composeError(Option.some(outcome.message)) } as const
+      case "Ok": {
+        const nowSeconds = Claims.numericDate(now)
+        const user = ServiceAccountUser.withAuthenticatedGroup(ServiceAccountUser.userInfo(outcome.info))
+        return {
+          _tag: "Authenticated",
+          user,
+          audiences: outcome.audiences,
+          ...(outcome.info.credentialId !== "" ? { credentialId: outcome.info.credentialId } : {}),
+          ...(outcome.warnafter !== undefined && outcome.warnafter !== 0 && nowSeconds > outcome.warnafter
+            ? { staleSeconds: nowSeconds - outcome.warnafter }
+            : {})
+        } as const
+      }
+    }
+  })
 
 /**
  * @since 0.1.0
@@ -65,4 +184,25 @@ export type ReviewTokenError = BadRequest | InternalError | ServiceUnavailable
 export const reviewToken = (
   review: TokenReview
 ): Effect.Effect<TokenReview, ReviewTokenError, ObjectStore | KeySet | Config> =>
-  Effect.dieMessage(`reviewToken(${review.spec.audiences.join(",")}): not implemented yet`)
+  Effect.gen(function*() {
+    if (review.spec.token === "") return yield* Effect.fail(new BadRequest({ reason: messages.tokenRequired }))
+    const config = yield* Config
+    const requested = Audiences.defaulted(review.spec.audiences, config.apiAudiences)
+    const result = yield* authenticate(review.spec.token, review.spec.audiences)
+    const base = {
+      kind: "TokenReview",
+      apiVersion,
+      metadata: { ...review.metadata, creationTimestamp: null },
+      spec: review.spec
+    }
+    if (result._tag === "Unauthenticated") {
+      return {
+        ...base,
+        status: { authenticated: false, user: {}, ...(result.error !== "" ? { error: result.error } : {}) }
+      }
+    }
+    if (requested.length > 0 && Audiences.intersect(result.audiences, requested).length === 0) {
+      return yield* Effect.fail(new InternalError({ error: messages.errorValidatingAudiences }))
+    }
+    return { ...base, status: { authenticated: true, user: result.user, audiences: result.audiences } }
+  })

@@ -7,8 +7,10 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
+import { insecureSign } from "./internal/insecureSignature.js"
 
 /**
  * The algorithms Kubernetes signs service-account tokens with.
@@ -59,3 +61,39 @@ export class TokenSigner extends Context.Tag("@tokenrequest/domain/TokenSigner")
     readonly current: Effect.Effect<{ readonly algorithm: SigningAlgorithm; readonly keyId: string }, TokenSignerError>
   }
 >() {}
+
+/**
+ * Options of the insecure test signer.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface InsecureKey {
+  readonly keyId: string
+  readonly algorithm: SigningAlgorithm
+}
+
+/**
+ * A signer for programs' tests ONLY: it writes the header `{"alg","kid"}` like a local key, but its
+ * "signature" is a deterministic non-cryptographic hash that anyone can forge. Pair it with
+ * `KeySet.layerInsecure`. NOT SECURE.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerInsecure = (
+  key: InsecureKey = { keyId: "insecure-test-key", algorithm: "ES256" }
+): Layer.Layer<TokenSigner> =>
+  Layer.succeed(TokenSigner, {
+    sign: (payload) => Effect.sync(() => insecureSign(key.keyId, key.algorithm, payload)),
+    current: Effect.succeed({ algorithm: key.algorithm, keyId: key.keyId })
+  })
+
+/**
+ * A signer that always fails with the given error (tests of the T15 error path).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFailing = (error: TokenSignerError): Layer.Layer<TokenSigner> =>
+  Layer.succeed(TokenSigner, { sign: () => Effect.fail(error), current: Effect.fail(error) })

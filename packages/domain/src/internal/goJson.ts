@@ -1,0 +1,105 @@
+/**
+ * Go `encoding/json` output for the values a JWT payload holds after go-jose's normalisation
+ * (everything is a map, a slice, a string, a number, a bool or null): compact, object keys sorted by
+ * code point (the byte order of UTF-8) at every level, and Go's string escapes (`<`, `>`, `&`,
+ * U+2028, U+2029 as `\u....`; lone surrogates as `\ufffd`, which is what invalid UTF-8 becomes).
+ *
+ * @internal
+ */
+
+const hex = (code: number) => `\\u${code.toString(16).padStart(4, "0")}`
+
+/** Compares two strings by Unicode code points (equal to Go's byte-wise order on UTF-8). */
+export const compareCodePoints = (a: string, b: string): number => {
+  const x = Array.from(a)
+  const y = Array.from(b)
+  const n = Math.min(x.length, y.length)
+  for (let i = 0; i < n; i++) {
+    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!
+    if (d !== 0) return d
+  }
+  return x.length - y.length
+}
+
+/** A Go-escaped JSON string literal. */
+export const quoteString = (s: string): string => {
+  let out = "\""
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = i + 1 < s.length ? s.charCodeAt(i + 1) : 0
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        out += s[i]! + s[i + 1]!
+        i++
+      } else out += "\\ufffd"
+      continue
+    }
+    if (c >= 0xdc00 && c <= 0xdfff) {
+      out += "\\ufffd"
+      continue
+    }
+    switch (c) {
+      case 0x22:
+        out += "\\\""
+        break
+      case 0x5c:
+        out += "\\\\"
+        break
+      case 0x0a:
+        out += "\\n"
+        break
+      case 0x0d:
+        out += "\\r"
+        break
+      case 0x09:
+        out += "\\t"
+        break
+      case 0x3c:
+      case 0x3e:
+      case 0x26:
+      case 0x2028:
+      case 0x2029:
+        out += hex(c)
+        break
+      default:
+        out += c < 0x20 ? hex(c) : s[i]
+    }
+  }
+  return out + "\""
+}
+
+/** Marshals a JSON-like value as Go's `json.Marshal` does after go-jose's map normalisation. */
+export const marshal = (value: unknown): string => {
+  if (value === null || value === undefined) return "null"
+  switch (typeof value) {
+    case "string":
+      return quoteString(value)
+    case "number":
+      if (!Number.isFinite(value)) throw new TypeError(`json: unsupported value: ${value}`)
+      return JSON.stringify(value)
+    case "bigint":
+      return value.toString()
+    case "boolean":
+      return value ? "true" : "false"
+    case "object": {
+      if (Array.isArray(value)) return `[${value.map(marshal).join(",")}]`
+      const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined)
+      entries.sort(([a], [b]) => compareCodePoints(a, b))
+      return `{${entries.map(([k, v]) => `${quoteString(k)}:${marshal(v)}`).join(",")}}`
+    }
+    default:
+      throw new TypeError(`json: unsupported type: ${typeof value}`)
+  }
+}
+
+/**
+ * Reads a field of a decoded JSON object the way Go decodes into a struct: keys match the field name
+ * case-insensitively, and the last matching key wins.
+ */
+export const field = (object: unknown, name: string): unknown => {
+  if (object === null || typeof object !== "object" || Array.isArray(object)) return undefined
+  const lower = name.toLowerCase()
+  let found: unknown = undefined
+  for (const [k, v] of Object.entries(object)) if (k === name || k.toLowerCase() === lower) found = v
+  return found
+}
