@@ -3,4 +3,11 @@
  *
  * @since 0.1.0
  */
-export {}
+export * as App from "./App.js"
+export * as Caller from "./Caller.js"
+export * as Negotiation from "./Negotiation.js"
+export * as NodeListener from "./NodeListener.js"
+export * as Protobuf from "./Protobuf.js"
+export * as RequestBody from "./RequestBody.js"
+export * as Routes from "./Routes.js"
+export * as Status from "./Status.js"

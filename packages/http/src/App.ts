@@ -1,0 +1,78 @@
+/**
+ * The whole token API as one `HttpApp`: the routes, 404 `Status` for unknown paths, 405 for a wrong
+ * method, and a 500 `Status` for any defect. Exported for the three ways of embedding it: an Effect
+ * layer serving it on the host's `HttpServer`, a web-standard `Request → Promise<Response>` handler,
+ * and (in `NodeListener`) a Node `(req, res)` listener. Each takes the domain's ports as a layer.
+ *
+ * @since 0.1.0
+ */
+import * as HttpApp from "@effect/platform/HttpApp"
+import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as HttpServer from "@effect/platform/HttpServer"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import type * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
+import * as Routes from "./Routes.js"
+import * as Status from "./Status.js"
+
+/**
+ * Answers a request the router did not match: 405 when the path is served with another method, 404
+ * otherwise.
+ *
+ * @since 0.1.0
+ * @category responses
+ */
+export const notMatched = (
+  request: HttpServerRequest.HttpServerRequest
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> => {
+  const pathname = new URL(request.url, "http://localhost").pathname
+  return Routes.respondStatus(Routes.isServedPath(pathname) ? Status.methodNotAllowed : Status.pathNotFound)
+}
+
+/**
+ * The app: every answer is a Kubernetes object or `Status`; it never fails.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Routes.Options = {}): HttpApp.Default<never, Routes.Ports> =>
+  Routes.make(options).pipe(
+    Effect.catchTag("RouteNotFound", (error) => notMatched(error.request)),
+    Effect.catchAllCause((cause) => Routes.respondStatus(Status.fromCause(cause)))
+  )
+
+/**
+ * The app with default options.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const app: HttpApp.Default<never, Routes.Ports> = make()
+
+/**
+ * Serves the app on the host's `HttpServer` (for example `NodeHttpServer.layer`), with the ports
+ * from the context.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: Routes.Options = {}
+): Layer.Layer<never, never, HttpServer.HttpServer | Routes.Ports> => HttpServer.serve(make(options))
+
+/**
+ * A web-standard handler (`Request → Promise<Response>`) over the given ports. The optional second
+ * argument of `handler` is a per-request context, for example `Context.make(Caller, user)`. Call
+ * `dispose` to release the ports' resources.
+ *
+ * @since 0.1.0
+ * @category conversions
+ */
+export const toWebHandler = <E>(
+  ports: Layer.Layer<Routes.Ports, E>,
+  options: Routes.Options = {}
+): {
+  readonly handler: (request: Request, context?: Context.Context<never>) => Promise<Response>
+  readonly dispose: () => Promise<void>
+} => HttpApp.toWebHandlerLayer(make(options), ports)

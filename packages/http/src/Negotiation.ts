@@ -1,0 +1,93 @@
+/**
+ * Content negotiation as the API server does it for these endpoints: request bodies in JSON or
+ * Kubernetes protobuf (`Content-Type`, JSON when absent), answers in JSON unless the client accepts
+ * only protobuf (`Accept`).
+ *
+ * @since 0.1.0
+ */
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as Effect from "effect/Effect"
+import * as Protobuf from "./Protobuf.js"
+import * as Status from "./Status.js"
+
+/**
+ * The wire formats this package reads and writes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Format = "json" | "protobuf"
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const jsonMediaType = "application/json"
+
+/**
+ * The request media types accepted, in the order the 415 message lists them.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const acceptedMediaTypes: ReadonlyArray<string> = [jsonMediaType, Protobuf.mediaType]
+
+const essence = (value: string): string => value.split(";")[0]!.trim().toLowerCase()
+
+/**
+ * The format of a `Content-Type` value, or `undefined` when unsupported. An absent header means JSON.
+ *
+ * @since 0.1.0
+ * @category negotiation
+ */
+export const formatOfContentType = (contentType: string | undefined): Format | undefined => {
+  if (contentType === undefined || contentType.trim() === "") return "json"
+  const type = essence(contentType)
+  if (type === jsonMediaType) return "json"
+  if (type === Protobuf.mediaType) return "protobuf"
+  return undefined
+}
+
+/**
+ * The request body's format, failing with 415 UnsupportedMediaType.
+ *
+ * @since 0.1.0
+ * @category negotiation
+ */
+export const requestFormat: Effect.Effect<Format, Status.StatusFailure, HttpServerRequest.HttpServerRequest> = Effect
+  .flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+    const format = formatOfContentType(request.headers["content-type"])
+    return format === undefined
+      ? Effect.fail(new Status.StatusFailure({ status: Status.unsupportedMediaType(acceptedMediaTypes) }))
+      : Effect.succeed(format)
+  })
+
+/**
+ * The answer format for an `Accept` value: protobuf only when protobuf is acceptable and neither
+ * JSON nor a wildcard is; JSON otherwise.
+ *
+ * @since 0.1.0
+ * @category negotiation
+ */
+export const formatOfAccept = (accept: string | undefined): Format => {
+  if (accept === undefined || accept.trim() === "") return "json"
+  const ranges = accept.split(",").flatMap((part) => {
+    const [type, ...params] = part.split(";").map((s) => s.trim().toLowerCase())
+    const q = params.find((p) => p.startsWith("q="))
+    return q !== undefined && Number(q.slice(2)) === 0 ? [] : [type!]
+  })
+  const json = ranges.some((r) => r === jsonMediaType || r === "application/*" || r === "*/*")
+  const protobuf = ranges.includes(Protobuf.mediaType)
+  return protobuf && !json ? "protobuf" : "json"
+}
+
+/**
+ * The answer format of the current request.
+ *
+ * @since 0.1.0
+ * @category negotiation
+ */
+export const responseFormat: Effect.Effect<Format, never, HttpServerRequest.HttpServerRequest> = Effect.map(
+  HttpServerRequest.HttpServerRequest,
+  (request) => formatOfAccept(request.headers["accept"])
+)

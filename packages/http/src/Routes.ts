@@ -1,0 +1,288 @@
+/**
+ * The token endpoints of the Kubernetes API as an `@effect/platform` router: TokenRequest,
+ * TokenReview, SelfSubjectReview, OIDC discovery and JWKS. Every handler answers its own failures as
+ * Kubernetes `Status` objects, so the router can be mounted into any other router as is.
+ *
+ * @since 0.1.0
+ */
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import type { Config } from "@tokenrequest/domain/Config"
+import * as CreateToken from "@tokenrequest/domain/CreateToken"
+import * as Discovery from "@tokenrequest/domain/Discovery"
+import type { IdGenerator } from "@tokenrequest/domain/IdGenerator"
+import * as KeySet from "@tokenrequest/domain/KeySet"
+import type { ObjectStore } from "@tokenrequest/domain/ObjectStore"
+import * as ReviewToken from "@tokenrequest/domain/ReviewToken"
+import * as SelfSubjectReview from "@tokenrequest/domain/SelfSubjectReview"
+import * as TokenRequest from "@tokenrequest/domain/TokenRequest"
+import * as TokenReview from "@tokenrequest/domain/TokenReview"
+import type { TokenSigner } from "@tokenrequest/domain/TokenSigner"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as Caller from "./Caller.js"
+import * as Negotiation from "./Negotiation.js"
+import * as Protobuf from "./Protobuf.js"
+import * as RequestBody from "./RequestBody.js"
+import * as Status from "./Status.js"
+
+/**
+ * The services the token endpoints need: the domain's ports and configuration.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Ports = ObjectStore | TokenSigner | KeySet.KeySet | IdGenerator | Config
+
+/**
+ * Options of the app.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Request body limit in bytes; default 3 MiB as kube-apiserver. */
+  readonly maxRequestBodyBytes?: number | undefined
+}
+
+/**
+ * `authentication.k8s.io/v1`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const authenticationGroupVersion = { group: "authentication.k8s.io", version: "v1" } as const
+
+const authenticationKinds = ["TokenRequest", "TokenReview", "SelfSubjectReview"]
+
+/**
+ * The served paths and their methods (router syntax), used for 405 answers.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const paths = {
+  tokenRequest: "/api/v1/namespaces/:namespace/serviceaccounts/:name/token",
+  tokenReviews: "/apis/authentication.k8s.io/v1/tokenreviews",
+  selfSubjectReviews: "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+  openidConfiguration: "/.well-known/openid-configuration",
+  jwks: "/openid/v1/jwks"
+} as const
+
+/**
+ * Each served path with the one method it allows.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const routeTable: ReadonlyArray<{ readonly method: string; readonly path: string }> = [
+  { method: "POST", path: paths.tokenRequest },
+  { method: "POST", path: paths.tokenReviews },
+  { method: "POST", path: paths.selfSubjectReviews },
+  { method: "GET", path: paths.openidConfiguration },
+  { method: "GET", path: paths.jwks }
+]
+
+/**
+ * Escapes a warning text as Go's `NewWarningHeader` does and formats the header value
+ * `299 - "<text>"`.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const warningHeader = (text: string): string => `299 - "${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`
+
+/**
+ * Answers an object in the negotiated format: JSON text of the wire shape, or the protobuf envelope.
+ *
+ * @since 0.1.0
+ * @category responses
+ */
+export const respondObject = (
+  code: number,
+  apiVersion: string,
+  kind: Protobuf.EncodableKind,
+  wire: Record<string, unknown>,
+  headers: Record<string, string> = {}
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> =>
+  Effect.map(Negotiation.responseFormat, (format) =>
+    format === "protobuf"
+      ? HttpServerResponse.uint8Array(
+        Protobuf.encodeEnvelope({ apiVersion, kind, raw: Protobuf.fromJsonShape(kind, wire) }),
+        { status: code, contentType: Protobuf.mediaType, headers }
+      )
+      : HttpServerResponse.text(JSON.stringify(wire), {
+        status: code,
+        contentType: Negotiation.jsonMediaType,
+        headers
+      }))
+
+/**
+ * Answers a `Status` with its code, in the negotiated format.
+ *
+ * @since 0.1.0
+ * @category responses
+ */
+export const respondStatus = (
+  status: Status.Status
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> =>
+  respondObject(Status.httpCode(status), "v1", "Status", Status.ordered(status))
+
+/**
+ * Turns every failure and defect of a handler into its `Status` answer.
+ *
+ * @since 0.1.0
+ * @category responses
+ */
+export const handleFailures = <E, R>(
+  handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | HttpServerRequest.HttpServerRequest> =>
+  Effect.catchAllCause(handler, (cause) => respondStatus(Status.fromCause(cause)))
+
+const typed = (kind: string, wire: unknown): Record<string, unknown> => {
+  const { apiVersion: _apiVersion, kind: _kind, ...rest } = wire as Record<string, unknown>
+  return { kind, apiVersion: TokenRequest.apiVersion, ...rest }
+}
+
+const param = (name: string) => Effect.map(HttpRouter.params, (params) => params[name] ?? "")
+
+/**
+ * `POST /api/v1/namespaces/{ns}/serviceaccounts/{name}/token`: 201 with the issued TokenRequest and
+ * the clamp warnings as `Warning` headers.
+ *
+ * @since 0.1.0
+ * @category handlers
+ */
+export const createToken = (options: Options = {}) =>
+  handleFailures(Effect.gen(function*() {
+    const namespace = yield* param("namespace")
+    const name = yield* param("name")
+    const request = yield* RequestBody.decode({
+      gvk: { ...authenticationGroupVersion, kind: "TokenRequest" },
+      schema: TokenRequest.TokenRequest,
+      protobuf: "TokenRequest",
+      siblingKinds: authenticationKinds,
+      maxBytes: options.maxRequestBodyBytes
+    })
+    const metadata = yield* RequestBody.ensureNamespace(namespace, request.metadata)
+    const issued = yield* CreateToken.createToken(namespace, name, { ...request, metadata })
+    const wire = yield* Schema.encode(TokenRequest.IssuedTokenRequest)(issued.tokenRequest)
+    const headers: Record<string, string> = issued.warnings.length === 0
+      ? {}
+      : { warning: issued.warnings.map(warningHeader).join(", ") }
+    return yield* respondObject(201, TokenRequest.apiVersion, "TokenRequest", typed("TokenRequest", wire), headers)
+  }))
+
+/**
+ * `POST /apis/authentication.k8s.io/v1/tokenreviews`: 201 with `status` filled in, also for invalid
+ * tokens (`status.error`).
+ *
+ * @since 0.1.0
+ * @category handlers
+ */
+export const reviewToken = (options: Options = {}) =>
+  handleFailures(Effect.gen(function*() {
+    const review = yield* RequestBody.decode({
+      gvk: { ...authenticationGroupVersion, kind: "TokenReview" },
+      schema: TokenReview.TokenReview,
+      protobuf: "TokenReview",
+      siblingKinds: authenticationKinds,
+      maxBytes: options.maxRequestBodyBytes
+    })
+    const reviewed = yield* ReviewToken.reviewToken(review)
+    const wire = yield* Schema.encode(TokenReview.TokenReview)(reviewed)
+    return yield* respondObject(201, TokenRequest.apiVersion, "TokenReview", typed("TokenReview", wire))
+  }))
+
+/**
+ * `POST /apis/authentication.k8s.io/v1/selfsubjectreviews`: 201 with the caller's user info
+ * (`kubectl auth whoami`).
+ *
+ * @since 0.1.0
+ * @category handlers
+ */
+export const selfSubjectReview = (options: Options = {}) =>
+  handleFailures(Effect.gen(function*() {
+    const review = yield* RequestBody.decode({
+      gvk: { ...authenticationGroupVersion, kind: "SelfSubjectReview" },
+      schema: SelfSubjectReview.SelfSubjectReview,
+      protobuf: "SelfSubjectReview",
+      siblingKinds: authenticationKinds,
+      maxBytes: options.maxRequestBodyBytes
+    })
+    const userInfo = yield* Caller.current
+    const now = yield* DateTime.now
+    const wire = yield* Schema.encode(SelfSubjectReview.SelfSubjectReview)({
+      metadata: { ...review.metadata, creationTimestamp: now },
+      status: { userInfo }
+    })
+    return yield* respondObject(201, TokenRequest.apiVersion, "SelfSubjectReview", typed("SelfSubjectReview", wire))
+  }))
+
+const cached = (contentType: string, body: unknown, maxAge: number) =>
+  HttpServerResponse.text(JSON.stringify(body), {
+    status: 200,
+    contentType,
+    headers: { "cache-control": `public, max-age=${Math.max(0, Math.floor(maxAge))}` }
+  })
+
+/**
+ * `GET /.well-known/openid-configuration` (`application/json`, `Cache-Control: public, max-age=<n>`).
+ *
+ * @since 0.1.0
+ * @category handlers
+ */
+export const openidConfiguration = handleFailures(Effect.gen(function*() {
+  const { cacheMaxAgeSeconds, document } = yield* Discovery.openidConfiguration
+  const body = yield* Schema.encode(Discovery.OpenIdConfiguration)(document)
+  return cached("application/json", body, cacheMaxAgeSeconds)
+}))
+
+/**
+ * `GET /openid/v1/jwks` (`application/jwk-set+json`, `Cache-Control: public, max-age=<n>`).
+ *
+ * @since 0.1.0
+ * @category handlers
+ */
+export const jwks = handleFailures(Effect.gen(function*() {
+  const { cacheMaxAgeSeconds, document } = yield* Discovery.jwks
+  const body = yield* Schema.encode(KeySet.JsonWebKeySet)(document)
+  return cached("application/jwk-set+json", body, cacheMaxAgeSeconds)
+}))
+
+/**
+ * The router with the five endpoints. Unknown paths fail with `RouteNotFound` (mount it into a host
+ * router, or use `App.make` which answers them with 404/405 `Status`).
+ *
+ * @since 0.1.0
+ * @category routers
+ */
+export const make = (options: Options = {}) =>
+  HttpRouter.empty.pipe(
+    HttpRouter.post(paths.tokenRequest, createToken(options)),
+    HttpRouter.post(paths.tokenReviews, reviewToken(options)),
+    HttpRouter.post(paths.selfSubjectReviews, selfSubjectReview(options)),
+    HttpRouter.get(paths.openidConfiguration, openidConfiguration),
+    HttpRouter.get(paths.jwks, jwks)
+  )
+
+/**
+ * The router with default options.
+ *
+ * @since 0.1.0
+ * @category routers
+ */
+export const router = make()
+
+/**
+ * Whether some served path matches `pathname` (with any method), for 405 answers.
+ *
+ * @since 0.1.0
+ * @category routing
+ */
+export const isServedPath = (pathname: string): boolean =>
+  routeTable.some(({ path }) =>
+    new RegExp(`^${path.replace(/[.]/g, "\\.").replace(/:[a-zA-Z]+/g, "[^/]+")}/?$`).test(pathname)
+  )
