@@ -193,12 +193,17 @@ export const make = (
       })
       yield* Queue.take(triggers).pipe(
         Effect.zipRight(settle),
-        Effect.zipRight(reload),
-        Effect.matchEffect({
-          onFailure: (error) =>
-            Effect.logWarning(`service account key reload failed, keeping the previous keys: ${error.message}`),
-          onSuccess: (keys) => Effect.logInfo(`service account keys reloaded: ${describeKeys(keys)}`)
-        }),
+        Effect.zipRight(ring.keys),
+        Effect.flatMap((before) =>
+          Effect.matchEffect(reload, {
+            onFailure: (error) =>
+              Effect.logWarning(`service account key reload failed, keeping the previous keys: ${error.message}`),
+            onSuccess: (keys) =>
+              describeKeys(keys) === describeKeys(before)
+                ? Effect.logDebug(`service account keys reloaded, unchanged: ${describeKeys(keys)}`)
+                : Effect.logInfo(`service account keys reloaded: ${describeKeys(keys)}`)
+          })
+        ),
         Effect.forever,
         Effect.forkScoped
       )
