@@ -17,7 +17,7 @@ const allowed: Record<string, { workspace: Array<string>; external: Array<string
   clock: { workspace: ["domain"], external: ["effect"] },
   "signer-jose": { workspace: ["domain"], external: ["effect", "jose", "node:"] },
   "store-memory": { workspace: ["domain"], external: ["effect", "@effect/platform", "yaml", "node:"] },
-  "store-etcd": { workspace: ["domain"], external: ["effect", "etcd3", "node:"] },
+  "store-etcd": { workspace: ["domain"], external: ["effect", "etcd3", "cockatiel", "node:"] },
   http: { workspace: ["domain"], external: ["effect", "@effect/platform", "@bufbuild/protobuf", "node:"] },
   server: {
     workspace: ["domain", "clock", "signer-jose", "store-memory", "store-etcd", "http"],
