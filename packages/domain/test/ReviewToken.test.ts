@@ -393,7 +393,10 @@ describe("reviewToken", () => {
           const result = yield* outcome(token, p.audienceOk ? [] : ["vault"])
           const nowMs = t0Seconds * 1000 + p.offset
           const timeOk = nowMs + 60_000 >= t0Seconds * 1000 && nowMs - 60_000 <= (t0Seconds + lifetime) * 1000
-          const stateOk = (s: string) => s === "present" || s === "deleted-recently"
+          const deletedAt = (s: string) => (t0Seconds - (s === "deleted-long-ago" ? 61 : 59)) * 1000
+          // a deletion counts only once it is more than 60 s older than the review's now
+          const stateOk = (s: string) =>
+            s === "present" || (s.startsWith("deleted") && deletedAt(s) >= nowMs - 60_000)
           const expected = p.signatureOk && p.issuerOk && p.audienceOk && timeOk && stateOk(p.serviceAccountState) &&
             (p.kind === "none" || stateOk(p.objectState))
           assert.strictEqual(result === "authenticated", expected, result)
