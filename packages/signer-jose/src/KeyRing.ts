@@ -297,3 +297,15 @@ export const layerFromKeys = (options: {
   readonly keys?: ReadonlyArray<string> | undefined
 }): Layer.Layer<KeyRing | TokenSigner | KeySet, KeyFile.KeyFileError> =>
   layer({ _tag: "Pem", signingKey: options.signingKey, keys: options.keys })
+
+/**
+ * A freshly generated in-memory signing key (ES256 unless told), for servers started without
+ * `--service-account-signing-key-file`. Its public half is the only verification key.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerEphemeral = (
+  algorithm: SigningKey.SigningKey["algorithm"] = "ES256"
+): Layer.Layer<KeyRing | TokenSigner | KeySet, KeyFile.KeyFileError> =>
+  Layer.unwrapEffect(Effect.map(SigningKey.generate(algorithm), (signingKey) => layerFromKeys({ signingKey })))

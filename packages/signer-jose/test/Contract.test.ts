@@ -32,3 +32,9 @@ const memory = KeyRing.layerFromKeys({
 })
 TokenSignerContract.suite("signer-jose in memory, ES512", memory)
 KeySetContract.suite("signer-jose in memory, ES512", memory)
+
+for (const algorithm of ["ES256", "RS256"] as const) {
+  const ephemeral = KeyRing.layerEphemeral(algorithm)
+  TokenSignerContract.suite(`signer-jose ephemeral ${algorithm}`, ephemeral)
+  KeySetContract.suite(`signer-jose ephemeral ${algorithm}`, ephemeral)
+}
