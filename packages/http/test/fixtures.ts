@@ -67,14 +67,23 @@ export class TestServer extends Context.Tag("test/TestServer")<TestServer, Serve
  */
 export const serve = (
   portsLayer: Layer.Layer<Ports>,
-  options: NodeListener.Options & { readonly tls?: { readonly cert: string; readonly key: string } } = {}
+  options: NodeListener.Options & {
+    readonly tls?: { readonly cert: string; readonly key: string }
+    /** Sees every request before the app does (tests record what clients send). */
+    readonly observe?: (req: http.IncomingMessage) => void
+  } = {}
 ): Layer.Layer<TestServer> =>
   Layer.scoped(
     TestServer,
     Effect.gen(function*() {
       const context = yield* Layer.build(portsLayer)
       const store = Context.get(context, ObjectStore.ObjectStore)
-      const { dispose, listener } = NodeListener.make(Layer.succeedContext(context), options)
+      const made = NodeListener.make(Layer.succeedContext(context), options)
+      const dispose = made.dispose
+      const listener: NodeListener.Listener = (req, res) => {
+        options.observe?.(req)
+        made.listener(req, res)
+      }
       const server = options.tls
         ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, listener)
         : http.createServer(listener)

