@@ -6,25 +6,17 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { execFile, execFileSync } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { claimsOf, issuer, ports, serve, TestServer, uidOf } from "./fixtures.js"
+import { claimsOf, issuer, makeCertificate, ports, removeCertificate, serve, TestServer, uidOf } from "./fixtures.js"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
 const kubectl = execFileSync("node", [path.join(root, "scripts/kubectl.mjs")], { encoding: "utf8" }).trim()
 
-const dir = mkdtempSync(path.join(tmpdir(), "tokenrequest-kubectl-"))
-execFileSync("openssl", [
-  "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-  "-keyout", path.join(dir, "tls.key"), "-out", path.join(dir, "tls.crt"),
-  "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"
-], { stdio: "ignore" })
-const tls = {
-  cert: readFileSync(path.join(dir, "tls.crt"), "utf8"),
-  key: readFileSync(path.join(dir, "tls.key"), "utf8")
-}
+const certificate = makeCertificate()
+const { dir } = certificate
+const tls = { cert: certificate.cert, key: certificate.key }
 
 const writeKubeconfig = (server: string): string => {
   const file = path.join(dir, "kubeconfig")
@@ -33,7 +25,7 @@ const writeKubeconfig = (server: string): string => {
     JSON.stringify({
       apiVersion: "v1",
       kind: "Config",
-      clusters: [{ name: "test", cluster: { server, "certificate-authority": path.join(dir, "tls.crt") } }],
+      clusters: [{ name: "test", cluster: { server, "certificate-authority": certificate.certFile } }],
       users: [{ name: "test", user: { token: "dummy" } }],
       contexts: [{ name: "test", context: { cluster: "test", user: "test", namespace: "default" } }],
       "current-context": "test"
@@ -56,7 +48,7 @@ const run = (kubeconfig: string, args: ReadonlyArray<string>) =>
 
 const seen: Array<{ method: string; url: string; contentType: string; accept: string }> = []
 
-const cleanup = Layer.scopedDiscard(Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))))
+const cleanup = Layer.scopedDiscard(Effect.addFinalizer(() => removeCertificate(certificate)))
 
 describe("kubectl create token (protobuf over HTTPS)", () => {
   layer(Layer.merge(serve(ports(), {

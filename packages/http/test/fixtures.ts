@@ -10,7 +10,11 @@ import { Context, Effect, Layer } from "effect"
 import { generateKeyPairSync } from "node:crypto"
 import * as http from "node:http"
 import * as https from "node:https"
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import type { AddressInfo } from "node:net"
+import { tmpdir } from "node:os"
+import * as path from "node:path"
 
 export const issuer = "https://issuer.test"
 
@@ -128,3 +132,31 @@ export const get = (url: string, init: RequestInit = {}) =>
     const response = await fetch(url, init)
     return { status: response.status, headers: response.headers, text: await response.text() }
   })
+
+/**
+ * A self-signed certificate for 127.0.0.1 and localhost, made with `openssl` in a fresh temp dir;
+ * the layer removes the dir when its scope ends.
+ */
+export interface Certificate {
+  readonly dir: string
+  readonly cert: string
+  readonly key: string
+  readonly certFile: string
+}
+
+export class TestCertificate extends Context.Tag("test/TestCertificate")<TestCertificate, Certificate>() {}
+
+export const makeCertificate = (): Certificate => {
+  const dir = mkdtempSync(path.join(tmpdir(), "tokenrequest-http-"))
+  const certFile = path.join(dir, "tls.crt")
+  const keyFile = path.join(dir, "tls.key")
+  execFileSync("openssl", [
+    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+    "-keyout", keyFile, "-out", certFile,
+    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"
+  ], { stdio: "ignore", timeout: 20_000 })
+  return { dir, certFile, cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") }
+}
+
+export const removeCertificate = (certificate: Certificate): Effect.Effect<void> =>
+  Effect.sync(() => rmSync(certificate.dir, { recursive: true, force: true }))
