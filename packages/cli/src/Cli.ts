@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url"
 import * as CommandError from "./CommandError.js"
 import { createCommand } from "./CreateCommand.js"
 import { decodeCommand } from "./DecodeCommand.js"
+import * as Argv from "./internal/argv.js"
 import * as Output from "./internal/output.js"
 import { keysCommand } from "./KeysCommand.js"
 import { reviewCommand } from "./ReviewCommand.js"
@@ -113,7 +114,7 @@ const withoutHelpDocErrors = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.E
  * @category running
  */
 export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, CliApp.CliApp.Environment> =>
-  withoutHelpDocErrors(cli(argv)).pipe(
+  withoutHelpDocErrors(cli([...argv.slice(0, 2), ...Argv.normalize(argv.slice(2))])).pipe(
     Effect.as(0),
     Effect.catchAll((error) => {
       const { exitCode, line } = describeFailure(error)

@@ -12,6 +12,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as fs from "node:fs"
 import * as CommandError from "./CommandError.js"
+import * as Argv from "./internal/argv.js"
 import * as GoDuration from "./internal/goDuration.js"
 import * as Kubeconfig from "./Kubeconfig.js"
 import type * as RestClient from "./RestClient.js"
@@ -95,8 +96,20 @@ export interface ClientConfig {
  * @since 0.1.0
  * @category resolution
  */
-export const resolve = (flags: ConfigFlags): Effect.Effect<ClientConfig, CommandError.UsageError> =>
+export const resolve = (raw: ConfigFlags): Effect.Effect<ClientConfig, CommandError.UsageError> =>
   Effect.gen(function*() {
+    const text = (value: Option.Option<string>) => Option.filter(Option.map(value, Argv.valueOf), (v) => v !== "")
+    const flags: ConfigFlags = {
+      server: text(raw.server),
+      token: text(raw.token),
+      kubeconfig: text(raw.kubeconfig),
+      context: text(raw.context),
+      certificateAuthority: text(raw.certificateAuthority),
+      clientCertificate: text(raw.clientCertificate),
+      clientKey: text(raw.clientKey),
+      insecureSkipTlsVerify: raw.insecureSkipTlsVerify,
+      requestTimeout: text(raw.requestTimeout)
+    }
     if (Option.isSome(flags.kubeconfig) && !fs.existsSync(flags.kubeconfig.value)) {
       return yield* Effect.fail(
         CommandError.usage(`--kubeconfig: stat ${flags.kubeconfig.value}: no such file or directory`)

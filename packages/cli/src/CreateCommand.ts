@@ -13,6 +13,7 @@ import * as Option from "effect/Option"
 import * as YAML from "yaml"
 import * as CommandError from "./CommandError.js"
 import * as ConfigFlags from "./ConfigFlags.js"
+import * as Argv from "./internal/argv.js"
 import * as GoDuration from "./internal/goDuration.js"
 import * as Output from "./internal/output.js"
 import * as RestClient from "./RestClient.js"
@@ -57,8 +58,18 @@ export interface CreateTokenInput {
  * @since 0.1.0
  * @category requests
  */
-export const tokenRequestBody = (input: CreateTokenInput): Effect.Effect<unknown, CommandError.UsageError> =>
+export const tokenRequestBody = (raw: CreateTokenInput): Effect.Effect<unknown, CommandError.UsageError> =>
   Effect.gen(function*() {
+    const input: CreateTokenInput = {
+      name: Argv.valueOf(raw.name),
+      namespace: Option.map(raw.namespace, Argv.valueOf),
+      audience: raw.audience.map(Argv.valueOf),
+      duration: Option.map(raw.duration, Argv.valueOf),
+      boundObjectKind: Option.map(raw.boundObjectKind, Argv.valueOf),
+      boundObjectName: Option.map(raw.boundObjectName, Argv.valueOf),
+      boundObjectUid: Option.map(raw.boundObjectUid, Argv.valueOf),
+      output: Option.map(raw.output, Argv.valueOf)
+    }
     const fail = (message: string) => Effect.fail(CommandError.usage(message))
     if (input.name === "") return yield* fail("service account name is required")
     let expirationSeconds: number | undefined = undefined
@@ -161,7 +172,7 @@ const tokenCommand = Command.make(
     Effect.gen(function*() {
       const body = yield* tokenRequestBody(input)
       const client = yield* ConfigFlags.resolve(input)
-      const namespace = Option.getOrElse(input.namespace, () => client.namespace ?? "default")
+      const namespace = Option.getOrElse(Option.map(input.namespace, Argv.valueOf), () => client.namespace ?? "default")
       if (namespace === "") return yield* Effect.fail(CommandError.usage("--namespace is required"))
       const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${
         encodeURIComponent(input.name)

@@ -12,6 +12,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as CommandError from "./CommandError.js"
+import * as Argv from "./internal/argv.js"
 import * as Output from "./internal/output.js"
 import * as TokenArgument from "./internal/tokenArgument.js"
 
@@ -138,7 +139,7 @@ export const decodeCommand = Command.make(
   { token: Args.text({ name: "TOKEN" }).pipe(Args.withDescription("The token to decode (- reads it from stdin)")) },
   (input) =>
     Effect.gen(function*() {
-      const token = yield* TokenArgument.read(input.token)
+      const token = yield* TokenArgument.read(Argv.valueOf(input.token))
       const now = yield* Clock.currentTimeMillis
       const decoded = decode(token, now)
       if (Either.isLeft(decoded)) return yield* Effect.fail(CommandError.usage(`TOKEN: ${decoded.left}`))

@@ -11,6 +11,7 @@ import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import * as CommandError from "./CommandError.js"
 import * as ConfigFlags from "./ConfigFlags.js"
+import * as Argv from "./internal/argv.js"
 import * as Output from "./internal/output.js"
 import * as TokenArgument from "./internal/tokenArgument.js"
 import * as RestClient from "./RestClient.js"
@@ -67,9 +68,10 @@ export const reviewCommand = Command.make(
   },
   (input) =>
     Effect.gen(function*() {
-      const token = yield* TokenArgument.read(input.reviewed)
+      const token = yield* TokenArgument.read(Argv.valueOf(input.reviewed))
       if (token === "") return yield* Effect.fail(CommandError.usage("TOKEN must not be empty"))
-      for (const audience of input.audience) {
+      const audiences = input.audience.map(Argv.valueOf)
+      for (const audience of audiences) {
         if (audience === "") return yield* Effect.fail(CommandError.usage("--audience must not be an empty string"))
       }
       const client = yield* ConfigFlags.resolve(input)
@@ -77,7 +79,7 @@ export const reviewCommand = Command.make(
         kind: "TokenReview",
         apiVersion: "authentication.k8s.io/v1",
         metadata: {},
-        spec: { token, ...(input.audience.length > 0 ? { audiences: input.audience } : {}) }
+        spec: { token, ...(audiences.length > 0 ? { audiences } : {}) }
       }
       const response = yield* RestClient.request(client.rest, "POST", tokenReviewsPath, body)
       yield* Output.warnings(response.warnings)
