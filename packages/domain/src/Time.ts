@@ -18,6 +18,9 @@ import * as Schema from "effect/Schema"
 export const format = (instant: DateTime.DateTime): string =>
   new Date(Math.floor(DateTime.toEpochMillis(instant) / 1000) * 1000).toISOString().replace(".000Z", "Z")
 
+/** 0000-01-01T00:00:00Z (`Date.UTC` maps year 0 to 1900, hence the literal). */
+const minMillis = -62167219200000
+const maxMillis = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
 const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/
 
 /**
@@ -26,16 +29,29 @@ const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:
  * @since 0.1.0
  * @category schemas
  */
-export const Time = Schema.transformOrFail(Schema.String, Schema.DateTimeUtcFromSelf, {
-  strict: true,
-  decode: (s, _, ast) => {
-    const millis = rfc3339.test(s) ? Date.parse(s) : Number.NaN
-    return Number.isNaN(millis)
-      ? ParseResult.fail(new ParseResult.Type(ast, s, `parsing time ${JSON.stringify(s)} as RFC 3339 failed`))
-      : ParseResult.succeed(DateTime.unsafeMake(millis))
-  },
-  encode: (instant) => ParseResult.succeed(format(instant))
-}).annotations({ identifier: "Time" })
+export const Time = Schema.transformOrFail(
+  Schema.String,
+  Schema.DateTimeUtcFromSelf.annotations({
+    // RFC 3339 (and Go's MarshalJSON) only covers years 0000–9999.
+    arbitrary: () => (fc) =>
+      fc.integer({ min: minMillis, max: maxMillis }).map((millis) => DateTime.unsafeMake(millis))
+  }),
+  {
+    strict: true,
+    decode: (s, _, ast) => {
+      const millis = rfc3339.test(s) ? Date.parse(s) : Number.NaN
+      return Number.isNaN(millis)
+        ? ParseResult.fail(new ParseResult.Type(ast, s, `parsing time ${JSON.stringify(s)} as RFC 3339 failed`))
+        : ParseResult.succeed(DateTime.unsafeMake(millis))
+    },
+    encode: (instant, _, ast) => {
+      const millis = DateTime.toEpochMillis(instant)
+      return millis < minMillis || millis > maxMillis
+        ? ParseResult.fail(new ParseResult.Type(ast, instant, "Time.MarshalJSON: year outside of range [0,9999]"))
+        : ParseResult.succeed(format(instant))
+    }
+  }
+).annotations({ identifier: "Time" })
 
 /**
  * @since 0.1.0
