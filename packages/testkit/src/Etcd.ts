@@ -50,6 +50,20 @@ export interface EtcdServer {
  */
 export class Etcd extends Context.Tag("@tokenrequest/testkit/Etcd")<Etcd, EtcdServer>() {}
 
+/** Processes still running, killed if this process exits before their scope closes. */
+const live = new Set<ChildProcess>()
+let exitHookInstalled = false
+const track = (child: ChildProcess) => {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true
+    process.once("exit", () => {
+      for (const c of live) c.kill("SIGKILL")
+    })
+  }
+  live.add(child)
+  child.once("exit", () => live.delete(child))
+}
+
 const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const server = createServer()
@@ -117,6 +131,7 @@ export const make = (options?: {
           "--log-level", "error"
         ], { stdio: ["ignore", "pipe", "pipe"] })
         child = proc
+        track(proc)
         const keep = (chunk: Buffer) => {
           output = (output + chunk.toString("utf8")).slice(-4000)
         }

@@ -14,6 +14,7 @@ describe("Etcd (test etcd)", () => {
   it.live("starts healthy on loopback, survives kill and restart on the same port and data, cleans up", () =>
     Effect.gen(function*() {
       const scope = yield* Scope.make()
+      yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
       const etcd = yield* Scope.extend(Etcd.make(), scope)
       assert.match(etcd.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/)
       assert.strictEqual((yield* health(etcd.endpoint))?.health, "true")
@@ -45,5 +46,5 @@ describe("Etcd (test etcd)", () => {
       yield* Scope.close(scope, Exit.void)
       assert.isFalse(yield* etcd.running)
       assert.isFalse(existsSync(etcd.dataDir), "data directory removed")
-    }), 60_000)
+    }).pipe(Effect.scoped), 60_000)
 })
