@@ -51,16 +51,19 @@ const seen: Array<{ method: string; url: string; contentType: string; accept: st
 const cleanup = Layer.scopedDiscard(Effect.addFinalizer(() => removeCertificate(certificate)))
 
 describe("kubectl create token (protobuf over HTTPS)", () => {
-  layer(Layer.merge(serve(ports(), {
-      tls,
-      observe: (req) =>
-        seen.push({
-          method: req.method ?? "",
-          url: req.url ?? "",
-          contentType: req.headers["content-type"] ?? "",
-          accept: req.headers["accept"] ?? ""
-        })
-    }), cleanup), { timeout: 60_000 })((it) => {
+  const server = serve(ports(), {
+    tls,
+    caller: (req) =>
+      req.headers.authorization === "Bearer dummy" ? { username: "tester", groups: ["system:authenticated"] } : undefined,
+    observe: (req) =>
+      seen.push({
+        method: req.method ?? "",
+        url: req.url ?? "",
+        contentType: req.headers["content-type"] ?? "",
+        accept: req.headers["accept"] ?? ""
+      })
+  })
+  layer(Layer.merge(server, cleanup), { timeout: 60_000 })((it) => {
     it.effect("audiences (repeated) and duration", () =>
       Effect.gen(function*() {
         const { store, url } = yield* TestServer
@@ -127,6 +130,26 @@ describe("kubectl create token (protobuf over HTTPS)", () => {
         assert.strictEqual(nodeClaims.exp - nodeClaims.iat, 900)
       }), { timeout: 40_000 })
 
+    it.effect("kubectl auth whoami (SelfSubjectReview) and create token -o json", () =>
+      Effect.gen(function*() {
+        const { url } = yield* TestServer
+        const kubeconfig = writeKubeconfig(url)
+        const whoami = yield* run(kubeconfig, ["auth", "whoami", "-o", "json"])
+        assert.strictEqual(whoami.code, 0, whoami.stderr)
+        const review = JSON.parse(whoami.stdout)
+        assert.strictEqual(review.kind, "SelfSubjectReview")
+        assert.deepStrictEqual(review.status.userInfo, { username: "tester", groups: ["system:authenticated"] })
+        const sent = seen.find((r) => r.url.startsWith("/apis/authentication.k8s.io/v1/selfsubjectreviews"))
+        assert.strictEqual(sent?.contentType, "application/vnd.kubernetes.protobuf")
+
+        const object = yield* run(kubeconfig, ["create", "token", "builder", "--audience", "x", "-o", "json"])
+        assert.strictEqual(object.code, 0, object.stderr)
+        const tokenRequest = JSON.parse(object.stdout)
+        assert.strictEqual(tokenRequest.kind, "TokenRequest")
+        assert.deepStrictEqual(tokenRequest.spec.audiences, ["x"])
+        assert.strictEqual(claimsOf(tokenRequest.status.token).sub, "system:serviceaccount:default:builder")
+      }), { timeout: 40_000 })
+
     it.effect("upstream errors reach kubectl as Status messages", () =>
       Effect.gen(function*() {
         const { url } = yield* TestServer
@@ -134,6 +157,12 @@ describe("kubectl create token (protobuf over HTTPS)", () => {
         const missing = yield* run(kubeconfig, ["create", "token", "ghost"])
         assert.notStrictEqual(missing.code, 0)
         assert.strictEqual(missing.stderr, "error: failed to create token: serviceaccounts \"ghost\" not found\n")
+        const short = yield* run(kubeconfig, ["create", "token", "builder", "--duration", "5m"])
+        assert.notStrictEqual(short.code, 0)
+        assert.strictEqual(
+          short.stderr,
+          "error: failed to create token: TokenRequest.authentication.k8s.io \"\" is invalid: spec.expirationSeconds: Invalid value: 300: may not specify a duration less than 10 minutes\n"
+        )
         const uidMismatch = yield* run(kubeconfig, [
           "create", "token", "builder", "--bound-object-kind", "Pod", "--bound-object-name", "web",
           "--bound-object-uid", "00000000-0000-0000-0000-000000000000"
