@@ -7,7 +7,6 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Server from "@tokenrequest/server/Server"
 import * as Argv from "./internal/argv.js"
@@ -147,6 +146,3 @@ export const serveCommand = Command.make("serve", options, (parsed) => Server.se
     "Run the reference server: the TokenRequest, TokenReview and OIDC discovery endpoints plus enough of the Kubernetes API for kubectl"
   )
 )
-
-/** Keeps `Effect` referenced for declaration emit of the handler type. */
-export type ServeEffect = Effect.Effect<never, Server.StartError>

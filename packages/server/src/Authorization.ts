@@ -9,6 +9,7 @@
  */
 import { Forbidden } from "@tokenrequest/domain/Errors"
 import type { UserInfo } from "@tokenrequest/domain/UserInfo"
+import { goQuote } from "./internal/goQuote.js"
 import { isReadOnly, type RequestInfo } from "./RequestInfo.js"
 
 /**
@@ -222,8 +223,6 @@ export const union = (authorizers: ReadonlyArray<Authorizer>): Authorizer => ({
     return { allowed: false, reason: reasons.join("\n") }
   }
 })
-
-const goQuote = (text: string): string => JSON.stringify(text).replace(/\\u([0-9a-f]{4})/g, (_, hex) => `\\u${hex}`)
 
 const sanitize = (text: string): string => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
 

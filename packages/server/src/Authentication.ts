@@ -1,0 +1,167 @@
+/**
+ * Authentication of API requests as kube-apiserver's chain does it (semantics §11.1, §11.8): an x509
+ * client certificate verified against `--client-ca-file` (CN = user, O = groups); a bearer token
+ * from the static token file, else a service-account token this server issued for one of the API
+ * audiences (through the domain's `authenticate`); anonymous only with `--anonymous-auth` and only
+ * when no credential was presented. Everyone authenticated is in `system:authenticated`. Tokens are
+ * never part of a result or a log line.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import type { Config } from "@tokenrequest/domain/Config"
+import type { KeySet } from "@tokenrequest/domain/KeySet"
+import type { ObjectStore } from "@tokenrequest/domain/ObjectStore"
+import * as ReviewToken from "@tokenrequest/domain/ReviewToken"
+import type { UserInfo } from "@tokenrequest/domain/UserInfo"
+import * as TokenFile from "./TokenFile.js"
+
+/**
+ * What the TLS layer established about a client certificate.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClientCertificate {
+  /** The chain verified against the client CA bundle. */
+  readonly authorized: boolean
+  /** Why not, when not. */
+  readonly error?: string | undefined
+  readonly commonName: string
+  readonly organizations: ReadonlyArray<string>
+  /** The extended key usage allows client authentication (or there is none). */
+  readonly clientAuth: boolean
+}
+
+/**
+ * The credentials of one request.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Credentials {
+  /** The `Authorization` header, if any. */
+  readonly authorization: string | undefined
+  /** A presented client certificate, if any. */
+  readonly certificate: ClientCertificate | undefined
+}
+
+/**
+ * How the request authenticated, or why it did not (`reason` is for the server log only; the client
+ * gets `Unauthorized`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Result =
+  | {
+    readonly _tag: "Authenticated"
+    readonly user: UserInfo
+    readonly method: "x509" | "token-file" | "service-account" | "anonymous"
+    /** For service-account tokens: seconds past `warnafter`, when stale. */
+    readonly staleSeconds?: number | undefined
+  }
+  | { readonly _tag: "Unauthenticated"; readonly reason: string }
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  readonly tokenFile: TokenFile.TokenFile | undefined
+  /** Whether `--client-ca-file` is configured. */
+  readonly clientCertificates: boolean
+  readonly anonymous: boolean
+  /** The API audiences service-account tokens must carry one of. */
+  readonly apiAudiences: ReadonlyArray<string>
+}
+
+/**
+ * `system:anonymous` in `system:unauthenticated`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const anonymousUser: UserInfo = { username: "system:anonymous", groups: ["system:unauthenticated"] }
+
+/**
+ * Upstream's `AuthenticatedGroupAdder`: adds `system:authenticated` unless the user already is in it
+ * or in `system:unauthenticated`.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withAuthenticatedGroup = (user: UserInfo): UserInfo => {
+  const groups = user.groups ?? []
+  if (groups.includes("system:authenticated") || groups.includes("system:unauthenticated")) return user
+  return { ...user, groups: [...groups, "system:authenticated"] }
+}
+
+/**
+ * The bearer token of an `Authorization` header (`Bearer <token>`, case-insensitive scheme), as
+ * upstream's `bearertoken` reads it; `undefined` when there is none.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const bearerToken = (authorization: string | undefined): string | undefined => {
+  if (authorization === undefined) return undefined
+  const parts = authorization.trim().split(" ")
+  if (parts.length !== 2 || parts[0]!.toLowerCase() !== "bearer" || parts[1] === "") return undefined
+  return parts[1]
+}
+
+const fromCertificate = (certificate: ClientCertificate): UserInfo | string => {
+  if (!certificate.authorized) return `verifying certificate failed: ${certificate.error ?? "unknown authority"}`
+  if (!certificate.clientAuth) return "verifying certificate failed: x509: certificate specifies an incompatible key usage"
+  if (certificate.commonName === "") return "common name of the certificate is empty"
+  return {
+    username: certificate.commonName,
+    ...(certificate.organizations.length > 0 ? { groups: [...certificate.organizations] } : {})
+  }
+}
+
+/**
+ * Authenticates one request's credentials.
+ *
+ * @since 0.1.0
+ * @category authentication
+ */
+export const authenticate = (
+  options: Options,
+  credentials: Credentials
+): Effect.Effect<Result, never, ObjectStore | KeySet | Config> =>
+  Effect.gen(function*() {
+    const errors: Array<string> = []
+    if (credentials.certificate !== undefined && options.clientCertificates) {
+      const user = fromCertificate(credentials.certificate)
+      if (typeof user !== "string") {
+        return { _tag: "Authenticated", user: withAuthenticatedGroup(user), method: "x509" } as const
+      }
+      errors.push(user)
+    }
+    const token = bearerToken(credentials.authorization)
+    if (token !== undefined) {
+      const fromFile = options.tokenFile === undefined ? undefined : TokenFile.lookup(options.tokenFile, token)
+      if (fromFile !== undefined) {
+        return { _tag: "Authenticated", user: withAuthenticatedGroup(fromFile), method: "token-file" } as const
+      }
+      const outcome = yield* ReviewToken.authenticate(token, options.apiAudiences).pipe(
+        Effect.catchAll((error) =>
+          Effect.succeed({ _tag: "Unauthenticated", error: `[invalid bearer token, ${error.message}]` } as const)
+        )
+      )
+      if (outcome._tag === "Authenticated") {
+        return {
+          _tag: "Authenticated",
+          user: withAuthenticatedGroup(outcome.user),
+          method: "service-account",
+          staleSeconds: outcome.staleSeconds
+        } as const
+      }
+      errors.push(outcome.error)
+    }
+    if (errors.length > 0) return { _tag: "Unauthenticated", reason: errors.join(", ") } as const
+    if (options.anonymous) return { _tag: "Authenticated", user: anonymousUser, method: "anonymous" } as const
+    return { _tag: "Unauthenticated", reason: "no credentials" } as const
+  })

@@ -1,0 +1,525 @@
+/**
+ * The reference server as a value: `layer(options)` starts it (configuration checked first, then the
+ * store, keys, TLS, listener and kubeconfig) and provides the running `Server`; `serve(options)` runs
+ * it until interrupted (SIGTERM/SIGINT through the runtime), printing `listening on <url>` as the
+ * first stdout line. The CLI's `tokenrequest serve` and the testkit's in-process fake server are thin
+ * wrappers over these two.
+ *
+ * Every request passes through one dispatcher: health and OIDC discovery are public; everything else
+ * is authenticated (`Authentication`), authorized (`Authorization`, attributes from `RequestInfo`),
+ * then answered by the discovery documents, the metrics, the object API, or the token API of
+ * `@tokenrequest/http` with the caller provided.
+ *
+ * @since 0.1.0
+ */
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import * as crypto from "node:crypto"
+import * as http from "node:http"
+import * as https from "node:https"
+import type * as tls from "node:tls"
+import * as DomainConfig from "@tokenrequest/domain/Config"
+import { IdGenerator } from "@tokenrequest/domain/IdGenerator"
+import { KeySet } from "@tokenrequest/domain/KeySet"
+import type { KubeObject } from "@tokenrequest/domain/KubeObject"
+import { ObjectStore } from "@tokenrequest/domain/ObjectStore"
+import * as TokenReview from "@tokenrequest/domain/TokenReview"
+import { TokenSigner } from "@tokenrequest/domain/TokenSigner"
+import * as HttpApp from "@tokenrequest/http/App"
+import * as Caller from "@tokenrequest/http/Caller"
+import * as RequestBody from "@tokenrequest/http/RequestBody"
+import * as Routes from "@tokenrequest/http/Routes"
+import * as Status from "@tokenrequest/http/Status"
+import * as KeyRing from "@tokenrequest/signer-jose/KeyRing"
+import * as ManifestLoader from "@tokenrequest/store-memory/ManifestLoader"
+import * as MemoryStore from "@tokenrequest/store-memory/MemoryStore"
+import * as ApiDiscovery from "./ApiDiscovery.js"
+import * as Authentication from "./Authentication.js"
+import * as Authorization from "./Authorization.js"
+import * as Configuration from "./Configuration.js"
+import * as Kubeconfig from "./Kubeconfig.js"
+import * as Metrics from "./Metrics.js"
+import * as ObjectApi from "./ObjectApi.js"
+import * as RequestInfo from "./RequestInfo.js"
+import * as ServingCertificate from "./ServingCertificate.js"
+
+/**
+ * The flags plus what only a program can choose.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options extends Configuration.Options {
+  /** Receives the startup lines for stdout (`listening on <url>` first). Default: print nothing. */
+  readonly print?: ((line: string) => void) | undefined
+  /** Receives warnings for stderr. Default: nothing. */
+  readonly printWarning?: ((line: string) => void) | undefined
+  /** Reload key files on SIGHUP (the CLI does). Default `false`. */
+  readonly reloadKeysOnSignal?: boolean | undefined
+}
+
+/**
+ * A running server.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunningServer {
+  /** `https://127.0.0.1:<port>` (or `http://` with `--insecure-plain-http`). */
+  readonly url: string
+  readonly port: number
+  /** The issuers, the first signs. */
+  readonly issuers: ReadonlyArray<string>
+  readonly apiAudiences: ReadonlyArray<string>
+  /** PEM clients trust the server with (the serving certificate chain), when TLS. */
+  readonly certificateAuthority: string | undefined
+  /** Where the serving certificate is on disk, when it is. */
+  readonly certificateFile: string | undefined
+  /** The admin bearer token (generated or given; none with a token file). */
+  readonly adminToken: Redacted.Redacted<string> | undefined
+  /** The kubeconfig text for this server and the admin token. */
+  readonly kubeconfig: string
+  /** The metrics registry. */
+  readonly metrics: Metrics.Registry
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Server extends Context.Tag("@tokenrequest/server/Server")<Server, RunningServer>() {}
+
+/**
+ * What can stop the start: a configuration problem (exit code 2), or the listener failing.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type StartError = Configuration.ConfigurationError
+
+const urlHost = (address: string): string => {
+  const shown = address === "0.0.0.0" ? "127.0.0.1" : address === "::" ? "::1" : address
+  return shown.includes(":") ? `[${shown}]` : shown
+}
+
+const reasonOfCode: Record<number, string> = {
+  400: "BadRequest",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "NotFound",
+  405: "MethodNotAllowed",
+  409: "Conflict",
+  413: "RequestEntityTooLarge",
+  415: "UnsupportedMediaType",
+  422: "Invalid",
+  500: "InternalError",
+  503: "ServiceUnavailable"
+}
+
+const clientCertificateOf = (
+  request: HttpServerRequest.HttpServerRequest
+): Authentication.ClientCertificate | undefined => {
+  let socket: tls.TLSSocket
+  try {
+    socket = NodeHttpServerRequest.toIncomingMessage(request).socket as tls.TLSSocket
+  } catch {
+    return undefined
+  }
+  if (socket === undefined || typeof socket.getPeerCertificate !== "function") return undefined
+  const peer = socket.getPeerCertificate()
+  if (peer === undefined || peer === null || peer.raw === undefined) return undefined
+  const list = (value: string | Array<string> | undefined) =>
+    value === undefined ? [] : Array.isArray(value) ? value : [value]
+  let clientAuth = true
+  try {
+    const usages = new crypto.X509Certificate(peer.raw).keyUsage
+    if (usages !== undefined && usages.length > 0) {
+      clientAuth = usages.includes("1.3.6.1.5.5.7.3.2") || usages.includes("2.5.29.37.0")
+    }
+  } catch {
+    clientAuth = false
+  }
+  const subject = peer.subject as unknown as Record<string, string | Array<string> | undefined>
+  return {
+    authorized: socket.authorized,
+    error: socket.authorizationError === null || socket.authorizationError === undefined
+      ? undefined
+      : String(socket.authorizationError),
+    commonName: list(subject["CN"])[0] ?? "",
+    organizations: list(subject["O"]),
+    clientAuth
+  }
+}
+
+const text = (body: string, status = 200, contentType = "text/plain; charset=utf-8") =>
+  HttpServerResponse.text(body, { status, contentType })
+
+const json = (body: unknown) => HttpServerResponse.text(JSON.stringify(body), { status: 200, contentType: "application/json" })
+
+const isOidcPath = (pathname: string) =>
+  pathname === Routes.paths.openidConfiguration || pathname === Routes.paths.jwks
+
+const claimsOf = (token: string): Record<string, unknown> | undefined => {
+  try {
+    const payload = token.split(".")[1]
+    return payload === undefined ? undefined : JSON.parse(Buffer.from(payload, "base64url").toString("utf8"))
+  } catch {
+    return undefined
+  }
+}
+
+const isStale = (token: string, nowSeconds: number): boolean => {
+  const warnafter = (claimsOf(token)?.["kubernetes.io"] as Record<string, unknown> | undefined)?.["warnafter"]
+  return typeof warnafter === "number" && warnafter > 0 && nowSeconds > warnafter
+}
+
+const webRequest = (request: HttpServerRequest.HttpServerRequest, body: Uint8Array) =>
+  HttpServerRequest.fromWeb(
+    new Request(new URL(request.url, "http://localhost"), {
+      method: request.method,
+      headers: request.headers as Record<string, string>,
+      body: body as Uint8Array<ArrayBuffer>
+    })
+  )
+
+const wrapStore = (store: ObjectStore["Type"], metrics: Metrics.Registry): ObjectStore["Type"] => {
+  const count = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.tapError(effect, (error) =>
+      Effect.sync(() => {
+        if (error._tag === "ObjectStoreError") metrics.storeError((error as unknown as { reason: string }).reason)
+      }))
+  return ObjectStore.of({
+    get: (kind, namespace, name) => count(store.get(kind, namespace, name)),
+    list: (kind, namespace) => count(store.list(kind, namespace)),
+    create: (object) => count(store.create(object)),
+    delete: (kind, namespace, name) => count(store.delete(kind, namespace, name)),
+    watch: store.watch
+  })
+}
+
+const storeLayer = (
+  configuration: Configuration.Configuration
+): Layer.Layer<ObjectStore, Configuration.ConfigurationError> => {
+  if (configuration.store._tag === "Etcd") {
+    return Layer.fail(
+      new Configuration.ConfigurationError({ description: "--store etcd: the etcd store is not available in this build" })
+    )
+  }
+  return MemoryStore.layer
+}
+
+/**
+ * The user of the generated admin token.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const adminUser = { username: "admin", uid: "admin", groups: ["system:masters"] }
+
+const defaultObjects: ReadonlyArray<KubeObject> = [
+  { apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } },
+  { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: "default" } }
+]
+
+/**
+ * Starts the server in the layer's scope and provides it. Fails with a `ConfigurationError` before
+ * anything listens when a flag, file or key is bad.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<Server, StartError> =>
+  Layer.scoped(Server, start(options))
+
+/**
+ * Starts the server in the current scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const start = (options: Options = {}): Effect.Effect<RunningServer, StartError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const print = options.print ?? (() => {})
+    const printWarning = options.printWarning ?? (() => {})
+    const configuration = yield* Configuration.resolve(options)
+    const fail = (description: string) => new Configuration.ConfigurationError({ description })
+
+    // TLS material.
+    const serving = configuration.plainHttp
+      ? undefined
+      : configuration.servingCertificate ??
+        (yield* ServingCertificate.inDirectory(configuration.certDir!, [
+          configuration.bindAddress,
+          "localhost",
+          "127.0.0.1"
+        ]).pipe(Effect.mapError((error) => fail(error.message))))
+
+    // Ports.
+    const metrics = Metrics.make()
+    const keyContext = yield* Layer.build(
+      KeyRing.layer(configuration.keys, {
+        watch: configuration.keys._tag === "Files",
+        reloadOnSignal: options.reloadKeysOnSignal === true
+      })
+    ).pipe(Effect.mapError((error) => fail(error.description)))
+    const storeContext = yield* Layer.build(storeLayer(configuration))
+    const store = wrapStore(Context.get(storeContext, ObjectStore), metrics)
+    const seeded = yield* ManifestLoader.seed(configuration.objects).pipe(
+      Effect.tap(ManifestLoader.seed(defaultObjects, { skipExisting: true })),
+      Effect.provideService(ObjectStore, store),
+      Effect.mapError((error) => fail(`--objects: ${error.message}`))
+    )
+    const signer = Context.get(keyContext, TokenSigner)
+    const keySet = Context.get(keyContext, KeySet)
+    const countSigner = <A, E extends { readonly reason: string }, R>(effect: Effect.Effect<A, E, R>) =>
+      Effect.tapError(effect, (error) => Effect.sync(() => metrics.signerError(error.reason)))
+    const ports = Context.make(ObjectStore, store).pipe(
+      Context.add(TokenSigner, {
+        sign: (payload) => countSigner(signer.sign(payload)),
+        current: countSigner(signer.current)
+      }),
+      Context.add(KeySet, {
+        verify: (token) => countSigner(keySet.verify(token)),
+        jwks: countSigner(keySet.jwks),
+        cacheMaxAgeSeconds: keySet.cacheMaxAgeSeconds
+      }),
+      Context.add(IdGenerator, { next: Effect.sync(() => crypto.randomUUID()) })
+    )
+
+    // Listener.
+    const nodeServer = serving === undefined
+      ? http.createServer()
+      : https.createServer({
+        cert: serving.certificate,
+        key: serving.privateKey,
+        ...(configuration.clientCa === undefined
+          ? {}
+          : { ca: configuration.clientCa, requestCert: true, rejectUnauthorized: false })
+      })
+    const httpServer = yield* NodeHttpServer.make(() => nodeServer, {
+      port: configuration.port,
+      host: configuration.bindAddress
+    }).pipe(Effect.mapError((error) => fail(`--bind-address ${configuration.bindAddress} --port ${configuration.port}: ${String((error.cause as Error)?.message ?? error.cause)}`)))
+    const address = httpServer.address
+    const port = address._tag === "TcpAddress" ? address.port : configuration.port
+    const hostPort = `${urlHost(configuration.bindAddress)}:${port}`
+    const url = `${serving === undefined ? "http" : "https"}://${hostPort}`
+
+    const issuers = (configuration.issuers.length > 0 ? configuration.issuers : [url]) as [string, ...Array<string>]
+    const tokenConfig = DomainConfig.make({
+      issuers,
+      apiAudiences: configuration.apiAudiences,
+      maxExpirationSeconds: configuration.maxExpirationSeconds,
+      extendExpiration: configuration.extendExpiration,
+      ...(configuration.jwksUri === undefined ? {} : { jwksUri: configuration.jwksUri })
+    })
+    const context = ports.pipe(Context.add(DomainConfig.Config, tokenConfig))
+    const authenticationOptions: Authentication.Options = {
+      tokenFile: configuration.tokenFile ?? {
+        users: configuration.adminToken === undefined ? [] : [{ token: configuration.adminToken, user: adminUser }],
+        warnings: []
+      },
+      clientCertificates: configuration.clientCa !== undefined,
+      anonymous: configuration.anonymous,
+      apiAudiences: tokenConfig.apiAudiences
+    }
+    const tokenApp = HttpApp.make()
+
+    const reviewWithMetrics = (request: HttpServerRequest.HttpServerRequest, user: Authentication.Result & { _tag: "Authenticated" }) =>
+      Effect.gen(function*() {
+        const body = yield* RequestBody.readBody().pipe(Effect.either)
+        if (body._tag === "Left") return yield* Routes.respondStatus(body.left.status)
+        const response = yield* tokenApp.pipe(
+          Caller.provide(user.user),
+          Effect.provideService(HttpServerRequest.HttpServerRequest, webRequest(request, body.right))
+        )
+        let result = reasonOfCode[response.status] ?? String(response.status)
+        if (response.status === 201 && response.body._tag === "Uint8Array") {
+          try {
+            const answer = JSON.parse(new TextDecoder().decode(response.body.body)) as {
+              status?: { authenticated?: boolean }
+            }
+            result = answer.status?.authenticated === true ? "authenticated" : "unauthenticated"
+            if (answer.status?.authenticated === true) {
+              const review = yield* RequestBody.decode({
+                gvk: { group: "authentication.k8s.io", version: "v1", kind: "TokenReview" },
+                schema: TokenReview.TokenReview,
+                protobuf: "TokenReview"
+              }).pipe(
+                Effect.provideService(HttpServerRequest.HttpServerRequest, webRequest(request, body.right)),
+                Effect.option
+              )
+              if (Option.isSome(review)) {
+                metrics.serviceAccountToken(isStale(review.value.spec.token, Math.floor(Date.now() / 1000)))
+              }
+            }
+          } catch {
+            result = "answered"
+          }
+        }
+        metrics.tokenReviewed(result)
+        return response
+      })
+
+    const dispatch = (
+      request: HttpServerRequest.HttpServerRequest,
+      info: RequestInfo.RequestInfo,
+      pathname: string
+    ) =>
+      Effect.gen(function*() {
+        if (ApiDiscovery.isHealthPath(pathname)) return text("ok")
+        if (isOidcPath(pathname)) return yield* tokenApp
+        const authenticated = yield* Authentication.authenticate(authenticationOptions, {
+          authorization: request.headers["authorization"],
+          certificate: clientCertificateOf(request)
+        })
+        if (authenticated._tag === "Unauthenticated") {
+          yield* Effect.logDebug(`Unable to authenticate the request: ${authenticated.reason}`)
+          return yield* Routes.respondStatus(Status.make(401, "Unauthorized", "Unauthorized"))
+        }
+        if (authenticated.method === "service-account") {
+          metrics.serviceAccountToken(authenticated.staleSeconds !== undefined)
+        }
+        const decision = configuration.authorizer.authorize(authenticated.user, info)
+        if (!decision.allowed) {
+          return yield* Routes.respondStatus(
+            Status.fromError(Authorization.forbidden(authenticated.user, info, decision.reason))
+          )
+        }
+        if (pathname === "/metrics" && request.method === "GET") {
+          return text(metrics.render(), 200, "text/plain; version=0.0.4; charset=utf-8")
+        }
+        if (!info.isResourceRequest) {
+          const document = ApiDiscovery.documentFor(pathname, hostPort)
+          if (document !== undefined && (request.method === "GET" || request.method === "HEAD")) return json(document)
+        }
+        if (ObjectApi.isObjectRequest(info)) return yield* ObjectApi.handle(info, request)
+        if (
+          info.isResourceRequest && info.resource === "tokenreviews" && info.apiGroup === "authentication.k8s.io" &&
+          request.method === "POST"
+        ) {
+          return yield* reviewWithMetrics(request, authenticated)
+        }
+        const response = yield* Caller.provide(authenticated.user)(tokenApp)
+        if (info.isResourceRequest && info.resource === "serviceaccounts" && info.subresource === "token" && info.verb === "create") {
+          metrics.tokenIssued(response.status === 201 ? "success" : reasonOfCode[response.status] ?? String(response.status))
+        }
+        return response
+      })
+
+    const app = Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const started = performance.now()
+      const requestUrl = new URL(request.url, "http://localhost")
+      const info = RequestInfo.resolve(request.method, requestUrl.pathname, requestUrl.searchParams)
+      const response = yield* dispatch(request, info, requestUrl.pathname).pipe(
+        Effect.catchAllCause((cause) => Routes.respondStatus(Status.fromCause(cause)))
+      )
+      metrics.request(
+        {
+          verb: info.verb,
+          resource: info.isResourceRequest
+            ? info.subresource === "" ? info.resource : `${info.resource}/${info.subresource}`
+            : "",
+          code: response.status
+        },
+        (performance.now() - started) / 1000
+      )
+      return response
+    }).pipe(Effect.provide(context))
+
+    yield* HttpServer.serveEffect(app).pipe(Effect.provideService(HttpServer.HttpServer, httpServer))
+
+    // Kubeconfig and banner.
+    const adminToken = configuration.adminToken ??
+      (configuration.tokenFile?.users[0] === undefined ? undefined : configuration.tokenFile.users[0].token)
+    const kubeconfig = Kubeconfig.render({
+      server: url,
+      certificateAuthority: serving?.certificate,
+      token: adminToken === undefined ? undefined : Redacted.value(adminToken)
+    })
+    if (configuration.writeKubeconfig !== undefined) {
+      yield* Effect.tryPromise({
+        try: () => Kubeconfig.write(configuration.writeKubeconfig!, {
+          server: url,
+          certificateAuthority: serving?.certificate,
+          token: adminToken === undefined ? undefined : Redacted.value(adminToken)
+        }),
+        catch: (cause) => fail(`--write-kubeconfig ${configuration.writeKubeconfig}: ${(cause as Error).message}`)
+      })
+    }
+
+    for (const warning of configuration.warnings) printWarning(`warning: ${warning}`)
+    print(`listening on ${url}`)
+    const certificateFile = serving === undefined
+      ? undefined
+      : "certificateFile" in serving
+      ? (serving as ServingCertificate.ServingCertificate).certificateFile
+      : options.tlsCertFile
+    const example = seeded.find((o) => o.kind === "ServiceAccount") ??
+      { metadata: { name: "default", namespace: "default" } }
+    const saName = example.metadata.name ?? "default"
+    const saNamespace = example.metadata.namespace ?? "default"
+    if (configuration.adminToken !== undefined) {
+      print(`admin token (user "admin", group "system:masters"): ${Redacted.value(configuration.adminToken)}`)
+    }
+    if (certificateFile !== undefined) print(`serving certificate: ${certificateFile}`)
+    if (configuration.writeKubeconfig !== undefined) {
+      print(`kubeconfig: ${configuration.writeKubeconfig}`)
+      print("")
+      print("Try:")
+      print(`  export KUBECONFIG=${configuration.writeKubeconfig}`)
+      print(`  kubectl create token ${saName} -n ${saNamespace} --audience https://example.com --duration 1h`)
+      print("  kubectl get serviceaccounts,pods,secrets -A")
+      print("  kubectl auth whoami")
+    }
+    const curlTls = certificateFile === undefined ? "" : `--cacert ${certificateFile} `
+    if (adminToken !== undefined) {
+      print(
+        `  curl ${curlTls}-H "Authorization: Bearer ${
+          configuration.adminToken === undefined ? "<token>" : Redacted.value(adminToken)
+        }" -H "Content-Type: application/json" -d '{"spec":{"audiences":["https://example.com"]}}' ${url}/api/v1/namespaces/${saNamespace}/serviceaccounts/${saName}/token`
+      )
+    }
+    print(`  curl ${curlTls}${url}/.well-known/openid-configuration`)
+
+    return {
+      url,
+      port,
+      issuers,
+      apiAudiences: tokenConfig.apiAudiences,
+      certificateAuthority: serving?.certificate,
+      certificateFile,
+      adminToken,
+      kubeconfig,
+      metrics
+    }
+  })
+
+/**
+ * Runs the server until interrupted, printing the startup lines on stdout and warnings on stderr.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const serve = (options: Options = {}): Effect.Effect<never, StartError> =>
+  Effect.scoped(
+    Effect.zipRight(
+      start({
+        print: (line) => process.stdout.write(`${line}\n`),
+        printWarning: (line) => process.stderr.write(`${line}\n`),
+        reloadKeysOnSignal: true,
+        ...options
+      }),
+      Effect.never
+    )
+  )
