@@ -114,6 +114,28 @@ describe("EtcdStore", () => {
         assert.deepStrictEqual(yield* b.list("ServiceAccount"), yield* a.list("ServiceAccount"))
       })))
 
+  it.live("two replicas creating the same name at once: exactly one wins", () =>
+    withEtcd((etcd) =>
+      Effect.gen(function*() {
+        const prefix = `/t-${randomUUID()}`
+        const a = yield* store(etcd.endpoint, prefix)
+        const b = yield* store(etcd.endpoint, prefix)
+        for (let i = 0; i < 10; i++) {
+          const results = yield* Effect.all(
+            [a, b, a, b].map((s) => Effect.either(s.create(object("Secret", "demo", `race-${i}`)))),
+            { concurrency: "unbounded" }
+          )
+          const winners = results.filter(Either.isRight)
+          assert.strictEqual(winners.length, 1, `race ${i}`)
+          for (const r of results.filter(Either.isLeft)) assert.strictEqual(r.left.message, `secrets "race-${i}" already exists`)
+          const uid = winners[0]!.right.metadata.uid
+          yield* eventually(`both replicas hold the winner of race ${i}`, Effect.map(
+            Effect.all([a.get("Secret", "demo", `race-${i}`), b.get("Secret", "demo", `race-${i}`)]),
+            ([x, y]) => Option.getOrUndefined(x)?.metadata.uid === uid && Option.getOrUndefined(y)?.metadata.uid === uid
+          ))
+        }
+      })))
+
   it.live("a replica started later loads what is already stored", () =>
     withEtcd((etcd) =>
       Effect.gen(function*() {
