@@ -82,6 +82,38 @@ export const formatOfAccept = (accept: string | undefined): Format => {
 }
 
 /**
+ * Whether an `Accept` value admits at least one format this package writes (an absent header
+ * admits everything).
+ *
+ * @since 0.1.0
+ * @category negotiation
+ */
+export const isAcceptable = (accept: string | undefined): boolean => {
+  if (accept === undefined || accept.trim() === "") return true
+  return accept.split(",").some((part) => {
+    const [type, ...params] = part.split(";").map((s) => s.trim().toLowerCase())
+    const q = params.find((p) => p.startsWith("q="))
+    if (q !== undefined && Number(q.slice(2)) === 0) return false
+    return type === jsonMediaType || type === Protobuf.mediaType || type === "application/*" || type === "*/*"
+  })
+}
+
+/**
+ * The output negotiation of the API server's create handler, which runs before anything else:
+ * 406 NotAcceptable when `Accept` admits neither JSON nor protobuf.
+ *
+ * @since 0.1.0
+ * @category negotiation
+ */
+export const negotiateOutput: Effect.Effect<Format, Status.StatusFailure, HttpServerRequest.HttpServerRequest> = Effect
+  .flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+    const accept = request.headers["accept"]
+    return isAcceptable(accept)
+      ? Effect.succeed(formatOfAccept(accept))
+      : Effect.fail(new Status.StatusFailure({ status: Status.notAcceptable(acceptedMediaTypes) }))
+  })
+
+/**
  * The answer format of the current request.
  *
  * @since 0.1.0

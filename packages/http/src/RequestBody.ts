@@ -1,6 +1,6 @@
 /**
- * Request-body decoding as the API server's create handler does it (semantics §4 H1–H2): size limit
- * (413), media type (415), JSON or protobuf envelope, default group/version/kind so `apiVersion` and
+ * Request-body decoding as the API server's create handler does it (semantics §4 H1–H2): output
+ * negotiation (406), media type (415), size limit (413), JSON or protobuf envelope, default group/version/kind so `apiVersion` and
  * `kind` may be omitted, upstream 400 texts for decode errors and for a wrong `apiVersion` or `kind`,
  * then the domain schema (which applies the v1 defaults). The reference server reuses it for its
  * object API.
@@ -195,6 +195,7 @@ export const decode = <A, I>(
 ): Effect.Effect<A, Status.StatusFailure, HttpServerRequest.HttpServerRequest> =>
   Effect.gen(function*() {
     const expected = options.gvk
+    yield* Negotiation.negotiateOutput
     const format = yield* Negotiation.requestFormat
     if (format === "protobuf" && options.protobuf === undefined) {
       return yield* Effect.fail(

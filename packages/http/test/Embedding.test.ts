@@ -5,12 +5,15 @@
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { assert, describe, it } from "@effect/vitest"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { assert, describe, it, layer } from "@effect/vitest"
 import * as App from "@tokenrequest/http/App"
 import * as Caller from "@tokenrequest/http/Caller"
 import * as NodeListener from "@tokenrequest/http/NodeListener"
 import * as Routes from "@tokenrequest/http/Routes"
-import { Context, Effect } from "effect"
+import { Context, Effect, Layer } from "effect"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { claimsOf, ports } from "./fixtures.js"
@@ -97,4 +100,27 @@ describe("embedding", () => {
       const review = yield* Effect.promise(() => whoami.json() as Promise<any>)
       assert.deepStrictEqual(review.status.userInfo, { username: "host-user" })
     }).pipe(Effect.scoped))
+})
+
+describe("App.layer on an Effect HttpServer (NodeHttpServer.layerTest)", () => {
+  layer(App.layer().pipe(Layer.provide(ports()), Layer.provideMerge(NodeHttpServer.layerTest)))((it) => {
+    it.effect("serves the token API, 404 and 405 Status answers", () =>
+      Effect.gen(function*() {
+        const client = yield* HttpClient.HttpClient
+        const created = yield* client.execute(
+          HttpClientRequest.post("/api/v1/namespaces/default/serviceaccounts/builder/token").pipe(
+            HttpClientRequest.bodyText("{}", "application/json")
+          )
+        )
+        assert.strictEqual(created.status, 201)
+        const body = (yield* created.json) as any
+        assert.strictEqual(claimsOf(body.status.token).sub, "system:serviceaccount:default:builder")
+        const missing = yield* client.execute(HttpClientRequest.get("/nope"))
+        assert.strictEqual(missing.status, 404)
+        assert.strictEqual(((yield* missing.json) as any).message, "the server could not find the requested resource")
+        const wrongMethod = yield* client.execute(HttpClientRequest.put("/openid/v1/jwks"))
+        assert.strictEqual(wrongMethod.status, 405)
+        assert.strictEqual(((yield* wrongMethod.json) as any).reason, "MethodNotAllowed")
+      }))
+  })
 })

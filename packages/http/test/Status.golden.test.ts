@@ -222,6 +222,18 @@ describe("Status bodies", () => {
         }
       }))
 
+    it.effect("no acceptable answer format (406), checked before the body", () =>
+      Effect.gen(function*() {
+        const { url } = yield* TestServer
+        expectStatus(
+          yield* post(url + tokenPath(), "not even json", { "content-type": "text/plain", accept: "text/html" }),
+          406,
+          status(
+            `"message":"only the following media types are accepted: application/json, application/vnd.kubernetes.protobuf","reason":"NotAcceptable","code":406`
+          )
+        )
+      }))
+
     it.effect("unsupported Content-Type (415)", () =>
       Effect.gen(function*() {
         const { url } = yield* TestServer
