@@ -14,6 +14,7 @@ import { Config } from "./Config.js"
 import { BadRequest, InternalError, ServiceUnavailable } from "./Errors.js"
 import { goQuote } from "./FieldError.js"
 import * as Jwt from "./Jwt.js"
+import * as Legacy from "./Legacy.js"
 import { KeySet } from "./KeySet.js"
 import type { ObjectStore } from "./ObjectStore.js"
 import * as ServiceAccountUser from "./ServiceAccountUser.js"
@@ -84,15 +85,24 @@ type Outcome =
 
 const failed = (message: string): Outcome => ({ _tag: "Failed", message })
 
-/** `jwtTokenAuthenticator.AuthenticateToken` for the bound-token issuers. */
-const authenticateServiceAccountToken = (
+type Validate = (
+  claims: Claims.DecodedClaims,
+  payload: unknown
+) => Effect.Effect<ServiceAccountUser.ServiceAccountInfo, Validator.Rejected | ServiceUnavailable, ObjectStore>
+
+/**
+ * `jwtTokenAuthenticator.AuthenticateToken` for a set of issuers and a validator: the unverified
+ * issuer pre-check, parsing, the key set, the verified issuer, audiences, then the validator.
+ */
+const authenticateJwt = (
+  issuers: ReadonlyArray<string>,
+  validate: Validate,
   token: string,
-  requested: ReadonlyArray<string>,
-  now: DateTime.DateTime
+  requested: ReadonlyArray<string>
 ): Effect.Effect<Outcome, ServiceUnavailable, ObjectStore | KeySet | Config> =>
   Effect.gen(function*() {
     const config = yield* Config
-    if (!Jwt.hasCorrectIssuer(token, config.issuers)) return { _tag: "NotHandled" } as const
+    if (!Jwt.hasCorrectIssuer(token, issuers)) return { _tag: "NotHandled" } as const
     const parsed = Jwt.parse(token)
     if (Option.isNone(parsed)) return { _tag: "NotHandled" } as const
     const keys = yield* KeySet
@@ -107,13 +117,13 @@ const authenticateServiceAccountToken = (
     const decoded = Claims.decode(parsed.value.payload)
     if (decoded._tag === "Left") return failed(decoded.left)
     const claims = decoded.right
-    if (!config.issuers.includes(claims.iss)) return failed(messages.invalidIssuer(claims.iss))
+    if (!issuers.includes(claims.iss)) return failed(messages.invalidIssuer(claims.iss))
     const tokenAudiences = claims.aud.length === 0 ? config.apiAudiences : claims.aud
     const auds = Audiences.intersect(tokenAudiences, requested)
     if (auds.length === 0 && config.apiAudiences.length !== 0) {
       return failed(Audiences.invalidMessage(tokenAudiences, requested))
     }
-    return yield* Validator.validate(claims, now).pipe(
+    return yield* validate(claims, parsed.value.payload).pipe(
       Effect.map((info): Outcome => ({ _tag: "Ok", info, audiences: auds, warnafter: claims.kubernetes.warnafter })),
       Effect.catchTag("Rejected", (r) => Effect.succeed(failed(r.message)))
     )
@@ -145,7 +155,12 @@ export const authenticate = (
     const bearer = bearerToken(token)
     if (bearer === "") return { _tag: "Unauthenticated", error: invalidBearerToken } as const
     const requested = Audiences.defaulted(audiences, config.apiAudiences)
-    const outcome = yield* authenticateServiceAccountToken(bearer, requested, now)
+    // The token union: bound tokens of the configured issuers, then legacy secret-based tokens.
+    const bound = yield* authenticateJwt(config.issuers, (claims) => Validator.validate(claims, now), bearer, requested)
+    const outcome = bound._tag === "Ok" ? bound : yield* Effect.map(
+      authenticateJwt([Legacy.issuer], (_, payload) => Legacy.validate(payload, bearer), bearer, requested),
+      (legacy) => (legacy._tag === "Ok" ? legacy : bound._tag === "Failed" ? bound : legacy)
+    )
     switch (outcome._tag) {
       case "NotHandled":
         return { _tag: "Unauthenticated", error: composeError(Option.none()) } as const
