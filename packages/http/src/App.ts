@@ -18,16 +18,17 @@ import * as Status from "./Status.js"
 
 /**
  * Answers a request the router did not match: 405 when the path is served with another method, 404
- * otherwise.
+ * otherwise. A host with more routes passes its whole route table.
  *
  * @since 0.1.0
  * @category responses
  */
 export const notMatched = (
-  request: HttpServerRequest.HttpServerRequest
+  request: HttpServerRequest.HttpServerRequest,
+  table: ReadonlyArray<{ readonly path: string }> = Routes.routeTable
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> => {
   const pathname = new URL(request.url, "http://localhost").pathname
-  return Routes.respondStatus(Routes.isServedPath(pathname) ? Status.methodNotAllowed : Status.pathNotFound)
+  return Routes.respondStatus(Routes.isServedPathIn(table, pathname) ? Status.methodNotAllowed : Status.pathNotFound)
 }
 
 /**

@@ -94,8 +94,17 @@ export const routeTable: ReadonlyArray<{ readonly method: string; readonly path:
  */
 export const warningHeader = (text: string): string => `299 - "${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`
 
+const encodableKinds: ReadonlySet<string> = new Set<Protobuf.EncodableKind>([
+  "TokenRequest",
+  "TokenReview",
+  "SelfSubjectReview",
+  "Status"
+])
+
 /**
- * Answers an object in the negotiated format: JSON text of the wire shape, or the protobuf envelope.
+ * Answers an object in the negotiated format: the JSON text of its wire shape, or the protobuf
+ * envelope when the client accepts only protobuf and the kind has a protobuf message here (other
+ * kinds, such as the object API's, are always answered in JSON).
  *
  * @since 0.1.0
  * @category responses
@@ -103,14 +112,18 @@ export const warningHeader = (text: string): string => `299 - "${text.replace(/[
 export const respondObject = (
   code: number,
   apiVersion: string,
-  kind: Protobuf.EncodableKind,
+  kind: string,
   wire: Record<string, unknown>,
   headers: Record<string, string> = {}
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> =>
   Effect.map(Negotiation.responseFormat, (format) =>
-    format === "protobuf"
+    format === "protobuf" && encodableKinds.has(kind)
       ? HttpServerResponse.uint8Array(
-        Protobuf.encodeEnvelope({ apiVersion, kind, raw: Protobuf.fromJsonShape(kind, wire) }),
+        Protobuf.encodeEnvelope({
+          apiVersion,
+          kind,
+          raw: Protobuf.fromJsonShape(kind as Protobuf.EncodableKind, wire)
+        }),
         { status: code, contentType: Protobuf.mediaType, headers }
       )
       : HttpServerResponse.text(JSON.stringify(wire), {
@@ -282,7 +295,19 @@ export const router = make()
  * @since 0.1.0
  * @category routing
  */
-export const isServedPath = (pathname: string): boolean =>
-  routeTable.some(({ path }) =>
+export const isServedPath = (pathname: string): boolean => isServedPathIn(routeTable, pathname)
+
+/**
+ * Whether some path of a route table (router syntax, `:param` segments) matches `pathname`. A host
+ * that adds routes uses it with its own table for its 405 answers.
+ *
+ * @since 0.1.0
+ * @category routing
+ */
+export const isServedPathIn = (
+  table: ReadonlyArray<{ readonly path: string }>,
+  pathname: string
+): boolean =>
+  table.some(({ path }) =>
     new RegExp(`^${path.replace(/[.]/g, "\\.").replace(/:[a-zA-Z]+/g, "[^/]+")}/?$`).test(pathname)
   )
