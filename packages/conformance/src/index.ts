@@ -3,4 +3,9 @@
  *
  * @since 0.1.0
  */
-export {}
+export * as Checks from "./Checks.js"
+export * as Endpoint from "./Endpoint.js"
+export * as Fixture from "./Fixture.js"
+export * as Kubeconfig from "./Kubeconfig.js"
+export * as Report from "./Report.js"
+export * as Suite from "./Suite.js"
