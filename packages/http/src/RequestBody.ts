@@ -8,6 +8,8 @@
  * @since 0.1.0
  */
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as Errors from "@tokenrequest/domain/Errors"
+import * as FieldError from "@tokenrequest/domain/FieldError"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -94,7 +96,113 @@ export interface DecodeOptions<A, I> {
   readonly siblingKinds?: ReadonlyArray<string> | undefined
   /** Body limit in bytes (default 3 MiB). */
   readonly maxBytes?: number | undefined
+  /**
+   * The fields the kind has, for server-side field validation of JSON bodies (`?fieldValidation=`
+   * `Warn` by default: unknown fields become `Warning` texts; `Strict`: 400; `Ignore`). Without it,
+   * unknown fields are dropped silently.
+   */
+  readonly fields?: FieldTree | undefined
 }
+
+/**
+ * The known fields of a kind: each key maps to its own sub-tree, or to `true` when anything below
+ * it is accepted (maps, opaque lists).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FieldTree {
+  readonly [field: string]: FieldTree | true
+}
+
+/**
+ * The fields of `metav1.ObjectMeta`.
+ *
+ * @since 0.1.0
+ * @category field validation
+ */
+export const objectMetaFields: FieldTree = Object.fromEntries(
+  [
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields"
+  ].map((field) => [field, true as const])
+)
+
+/**
+ * The unknown fields of a JSON object against a field tree, as dotted paths (`spec.foo`).
+ *
+ * @since 0.1.0
+ * @category field validation
+ */
+export const unknownFields = (value: unknown, tree: FieldTree, prefix = ""): Array<string> => {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return []
+  return Object.entries(value as Record<string, unknown>).flatMap(([key, inner]) => {
+    const path = prefix === "" ? key : `${prefix}.${key}`
+    const known = tree[key]
+    if (known === undefined) return [path]
+    return known === true ? [] : unknownFields(inner, known, path)
+  })
+}
+
+/**
+ * A decoded body and the warnings decoding produced (unknown fields).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Decoded<A> {
+  readonly object: A
+  readonly warnings: ReadonlyArray<string>
+}
+
+const fieldValidationValues = ["Ignore", "Warn", "Strict"] as const
+
+/**
+ * The `fieldValidation` query parameter (default `Warn`); an unsupported value is the 422 of
+ * `ValidateCreateOptions`.
+ *
+ * @since 0.1.0
+ * @category field validation
+ */
+export const fieldValidation: Effect.Effect<
+  "Ignore" | "Warn" | "Strict",
+  Errors.Invalid,
+  HttpServerRequest.HttpServerRequest
+> = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+  const value = new URL(request.url, "http://localhost").searchParams.get("fieldValidation") ?? ""
+  if (value === "") return Effect.succeed("Warn" as const)
+  const known = fieldValidationValues.find((v) => v === value)
+  return known !== undefined
+    ? Effect.succeed(known)
+    : Effect.fail(
+      new Errors.Invalid({
+        group: "meta.k8s.io",
+        kind: "CreateOptions",
+        name: "",
+        causes: [
+          new FieldError.FieldError({
+            type: "FieldValueNotSupported",
+            field: "fieldValidation",
+            value,
+            detail: `supported values: ${fieldValidationValues.map((v) => JSON.stringify(v)).join(", ")}`
+          })
+        ]
+      })
+    )
+})
 
 const fail = (message: string) => Effect.fail(new Status.StatusFailure({ status: Status.badRequest(message) }))
 
@@ -192,7 +300,18 @@ const openJson = (body: Uint8Array, kind: string): Either.Either<Envelope, strin
  */
 export const decode = <A, I>(
   options: DecodeOptions<A, I>
-): Effect.Effect<A, Status.StatusFailure, HttpServerRequest.HttpServerRequest> =>
+): Effect.Effect<A, Status.StatusFailure | Errors.Invalid, HttpServerRequest.HttpServerRequest> =>
+  Effect.map(decodeWithWarnings(options), (decoded) => decoded.object)
+
+/**
+ * `decode`, also returning the field-validation warnings (send them as `Warning` headers).
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeWithWarnings = <A, I>(
+  options: DecodeOptions<A, I>
+): Effect.Effect<Decoded<A>, Status.StatusFailure | Errors.Invalid, HttpServerRequest.HttpServerRequest> =>
   Effect.gen(function*() {
     const expected = options.gvk
     yield* Negotiation.negotiateOutput
@@ -203,6 +322,7 @@ export const decode = <A, I>(
       )
     }
     const body = yield* readBody(options.maxBytes)
+    const validation = yield* fieldValidation
     const opened: Either.Either<Envelope, string> = format === "json"
       ? openJson(body, expected.kind)
       : Either.match(Protobuf.decodeEnvelope(body), {
@@ -240,9 +360,18 @@ export const decode = <A, I>(
       catch: (e) =>
         new Status.StatusFailure({ status: Status.badRequest(cannotHandle(e instanceof Error ? e.message : String(e))) })
     })
-    return yield* Schema.decodeUnknown(options.schema)(object).pipe(
+    const unknown = format === "json" && options.fields !== undefined && validation !== "Ignore"
+      ? unknownFields(object, options.fields)
+      : []
+    if (validation === "Strict" && unknown.length > 0) {
+      return yield* fail(
+        cannotHandle(`strict decoding error: ${unknown.map((f) => `unknown field ${JSON.stringify(f)}`).join(", ")}`)
+      )
+    }
+    const decoded = yield* Schema.decodeUnknown(options.schema)(object).pipe(
       Effect.catchTag("ParseError", (error) => fail(cannotHandle(goDecodeError(expected.kind, error.issue))))
     )
+    return { object: decoded, warnings: unknown.map((f) => `unknown field ${JSON.stringify(f)}`) }
   })
 
 const internalPackage = (group: string): string => (group === "" ? "core" : group.split(".")[0]!)

@@ -159,6 +159,50 @@ const typed = (kind: string, wire: unknown): Record<string, unknown> => {
   return { kind, apiVersion: TokenRequest.apiVersion, ...rest }
 }
 
+const userInfoFields: RequestBody.FieldTree = { username: true, uid: true, groups: true, extra: true }
+
+/**
+ * The JSON fields of each token kind, for server-side field validation.
+ *
+ * @since 0.1.0
+ * @category field validation
+ */
+export const fields: { readonly [K in "TokenRequest" | "TokenReview" | "SelfSubjectReview"]: RequestBody.FieldTree } = {
+  TokenRequest: {
+    apiVersion: true,
+    kind: true,
+    metadata: RequestBody.objectMetaFields,
+    spec: {
+      audiences: true,
+      expirationSeconds: true,
+      boundObjectRef: { kind: true, apiVersion: true, name: true, uid: true }
+    },
+    status: { token: true, expirationTimestamp: true }
+  },
+  TokenReview: {
+    apiVersion: true,
+    kind: true,
+    metadata: RequestBody.objectMetaFields,
+    spec: { token: true, audiences: true },
+    status: { authenticated: true, user: userInfoFields, audiences: true, error: true }
+  },
+  SelfSubjectReview: {
+    apiVersion: true,
+    kind: true,
+    metadata: RequestBody.objectMetaFields,
+    status: { userInfo: userInfoFields }
+  }
+}
+
+/**
+ * The `Warning` header for some texts (no header when there are none).
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const warningHeaders = (texts: ReadonlyArray<string>): Record<string, string> =>
+  texts.length === 0 ? {} : { warning: texts.map(warningHeader).join(", ") }
+
 const param = (name: string) => Effect.map(HttpRouter.params, (params) => params[name] ?? "")
 
 /**
@@ -172,19 +216,18 @@ export const createToken = (options: Options = {}) =>
   handleFailures(Effect.gen(function*() {
     const namespace = yield* param("namespace")
     const name = yield* param("name")
-    const request = yield* RequestBody.decode({
+    const { object: request, warnings } = yield* RequestBody.decodeWithWarnings({
       gvk: { ...authenticationGroupVersion, kind: "TokenRequest" },
       schema: TokenRequest.TokenRequest,
       protobuf: "TokenRequest",
       siblingKinds: authenticationKinds,
-      maxBytes: options.maxRequestBodyBytes
+      maxBytes: options.maxRequestBodyBytes,
+      fields: fields.TokenRequest
     })
     const metadata = yield* RequestBody.ensureNamespace(namespace, request.metadata)
     const issued = yield* CreateToken.createToken(namespace, name, { ...request, metadata })
     const wire = yield* Schema.encode(TokenRequest.IssuedTokenRequest)(issued.tokenRequest)
-    const headers: Record<string, string> = issued.warnings.length === 0
-      ? {}
-      : { warning: issued.warnings.map(warningHeader).join(", ") }
+    const headers = warningHeaders([...warnings, ...issued.warnings])
     return yield* respondObject(201, TokenRequest.apiVersion, "TokenRequest", typed("TokenRequest", wire), headers)
   }))
 
@@ -197,16 +240,23 @@ export const createToken = (options: Options = {}) =>
  */
 export const reviewToken = (options: Options = {}) =>
   handleFailures(Effect.gen(function*() {
-    const review = yield* RequestBody.decode({
+    const { object: review, warnings } = yield* RequestBody.decodeWithWarnings({
       gvk: { ...authenticationGroupVersion, kind: "TokenReview" },
       schema: TokenReview.TokenReview,
       protobuf: "TokenReview",
       siblingKinds: authenticationKinds,
-      maxBytes: options.maxRequestBodyBytes
+      maxBytes: options.maxRequestBodyBytes,
+      fields: fields.TokenReview
     })
     const reviewed = yield* ReviewToken.reviewToken(review)
     const wire = yield* Schema.encode(TokenReview.TokenReview)(reviewed)
-    return yield* respondObject(201, TokenRequest.apiVersion, "TokenReview", typed("TokenReview", wire))
+    return yield* respondObject(
+      201,
+      TokenRequest.apiVersion,
+      "TokenReview",
+      typed("TokenReview", wire),
+      warningHeaders(warnings)
+    )
   }))
 
 /**
@@ -218,12 +268,13 @@ export const reviewToken = (options: Options = {}) =>
  */
 export const selfSubjectReview = (options: Options = {}) =>
   handleFailures(Effect.gen(function*() {
-    const review = yield* RequestBody.decode({
+    const { object: review, warnings } = yield* RequestBody.decodeWithWarnings({
       gvk: { ...authenticationGroupVersion, kind: "SelfSubjectReview" },
       schema: SelfSubjectReview.SelfSubjectReview,
       protobuf: "SelfSubjectReview",
       siblingKinds: authenticationKinds,
-      maxBytes: options.maxRequestBodyBytes
+      maxBytes: options.maxRequestBodyBytes,
+      fields: fields.SelfSubjectReview
     })
     const userInfo = yield* Caller.current
     const now = yield* DateTime.now
@@ -231,7 +282,13 @@ export const selfSubjectReview = (options: Options = {}) =>
       metadata: { ...review.metadata, creationTimestamp: now },
       status: { userInfo }
     })
-    return yield* respondObject(201, TokenRequest.apiVersion, "SelfSubjectReview", typed("SelfSubjectReview", wire))
+    return yield* respondObject(
+      201,
+      TokenRequest.apiVersion,
+      "SelfSubjectReview",
+      typed("SelfSubjectReview", wire),
+      warningHeaders(warnings)
+    )
   }))
 
 const cached = (contentType: string, body: unknown, maxAge: number) =>

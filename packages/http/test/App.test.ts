@@ -46,6 +46,19 @@ describe("token endpoints over loopback HTTP (JSON)", () => {
           assert.strictEqual(claims.exp - claims.iat, 3600)
         }))
 
+      it.effect("unknown fields are dropped with a Warning (fieldValidation Warn by default), or ignored", () =>
+        Effect.gen(function*() {
+          const { url } = yield* TestServer
+          const body = JSON.stringify({ spec: { audience: ["x"], expirationSeconds: 900 }, metadata: { labels: { a: "b" }, colour: "red" } })
+          const warned = yield* post(url + tokenPath, body)
+          assert.strictEqual(warned.status, 201)
+          assert.strictEqual(warned.headers.get("warning"), "299 - \"unknown field \\\"spec.audience\\\"\", 299 - \"unknown field \\\"metadata.colour\\\"\"")
+          assert.deepStrictEqual(JSON.parse(warned.text).spec.audiences, [issuer])
+          const ignored = yield* post(url + tokenPath + "?fieldValidation=Ignore", body)
+          assert.strictEqual(ignored.status, 201)
+          assert.isNull(ignored.headers.get("warning"))
+        }))
+
       it.effect("binds to a pod: pod and node claims", () =>
         Effect.gen(function*() {
           const { store, url } = yield* TestServer

@@ -151,6 +151,24 @@ describe("Status bodies", () => {
         )
       ],
       [
+        "an unknown field with fieldValidation=Strict",
+        tokenPath() + "?fieldValidation=Strict",
+        JSON.stringify({ spec: { audience: ["x"] }, extra: 1 }),
+        400,
+        status(
+          `"message":"TokenRequest in version \\"v1\\" cannot be handled as a TokenRequest: strict decoding error: unknown field \\"spec.audience\\", unknown field \\"extra\\"","reason":"BadRequest","code":400`
+        )
+      ],
+      [
+        "an unsupported fieldValidation",
+        tokenPath() + "?fieldValidation=Loud",
+        "{}",
+        422,
+        status(
+          `"message":"CreateOptions.meta.k8s.io \\"\\" is invalid: fieldValidation: Unsupported value: \\"Loud\\": supported values: \\"Ignore\\", \\"Warn\\", \\"Strict\\"","reason":"Invalid","details":{"group":"meta.k8s.io","kind":"CreateOptions","causes":[{"reason":"FieldValueNotSupported","message":"Unsupported value: \\"Loud\\": supported values: \\"Ignore\\", \\"Warn\\", \\"Strict\\"","field":"fieldValidation"}]},"code":422`
+        )
+      ],
+      [
         "a field of the wrong type",
         tokenPath(),
         JSON.stringify({ spec: { expirationSeconds: "long" } }),
