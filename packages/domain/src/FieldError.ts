@@ -81,8 +81,10 @@ export const formatValue = (value: unknown): string => {
 }
 
 /**
- * Go's `%q` for a string: double-quoted with Go escapes (close to JSON; `\u003c` style escapes are not
- * used, non-printable characters are escaped as `\x..` or `\u....`).
+ * Go's `%q` for a string (`strconv.Quote`): double-quoted; `\a \b \f \n \r \t \v` short escapes;
+ * other ASCII controls and DEL as `\xHH`; runes that are not printable in Go's sense (letters, marks,
+ * numbers, punctuation, symbols, ASCII space) as `\uHHHH` / `\UHHHHHHHH`. A lone surrogate, which a
+ * Go string cannot hold, is what Go's JSON decoder makes of it: U+FFFD.
  *
  * @since 0.1.0
  * @category formatting
@@ -121,12 +123,16 @@ export const goQuote = (s: string): string => {
         break
       default:
         if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, "0")}`
-        else if (code === 0xfffd && ch !== "\ufffd") out += "\\ufffd"
-        else out += ch
+        else if (code >= 0xd800 && code <= 0xdfff) out += "\ufffd"
+        else if (ch === " " || printable.test(ch)) out += ch
+        else if (code < 0x10000) out += `\\u${code.toString(16).padStart(4, "0")}`
+        else out += `\\U${code.toString(16).padStart(8, "0")}`
     }
   }
   return out + "\""
 }
+
+const printable = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u
 
 /**
  * The aggregate text apimachinery prints for a list of field errors: one error alone, several as
