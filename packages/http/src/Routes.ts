@@ -19,8 +19,10 @@ import * as SelfSubjectReview from "@tokenrequest/domain/SelfSubjectReview"
 import * as TokenRequest from "@tokenrequest/domain/TokenRequest"
 import * as TokenReview from "@tokenrequest/domain/TokenReview"
 import type { TokenSigner } from "@tokenrequest/domain/TokenSigner"
+import * as Cause from "effect/Cause"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Caller from "./Caller.js"
 import * as Negotiation from "./Negotiation.js"
@@ -144,7 +146,8 @@ export const respondStatus = (
   respondObject(Status.httpCode(status), "v1", "Status", Status.ordered(status))
 
 /**
- * Turns every failure and defect of a handler into its `Status` answer.
+ * Turns every failure and defect of a handler into its `Status` answer. Defects and unmapped
+ * failures (500s nobody expected) are also logged at error level with their cause.
  *
  * @since 0.1.0
  * @category responses
@@ -152,7 +155,14 @@ export const respondStatus = (
 export const handleFailures = <E, R>(
   handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | HttpServerRequest.HttpServerRequest> =>
-  Effect.catchAllCause(handler, (cause) => respondStatus(Status.fromCause(cause)))
+  Effect.catchAllCause(handler, (cause) => {
+    const failure = Cause.failureOption(cause)
+    const expected = Option.isSome(failure) && Status.isMappedError(failure.value)
+    const answer = respondStatus(Status.fromCause(cause))
+    return expected || Cause.isInterruptedOnly(cause)
+      ? answer
+      : Effect.zipRight(Effect.logError("request failed unexpectedly", cause), answer)
+  })
 
 const typed = (kind: string, wire: unknown): Record<string, unknown> => {
   const { apiVersion: _apiVersion, kind: _kind, ...rest } = wire as Record<string, unknown>

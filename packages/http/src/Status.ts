@@ -15,7 +15,6 @@ import type * as DomainStatus from "@tokenrequest/domain/Status"
 import { TokenSignerError } from "@tokenrequest/domain/TokenSigner"
 import * as Cause from "effect/Cause"
 import * as Data from "effect/Data"
-import * as Predicate from "effect/Predicate"
 
 /**
  * A `Status` body (the domain schema's type).
@@ -247,19 +246,6 @@ export const fromCause = (cause: Cause.Cause<unknown>): Status => {
   return internalError(text === "" ? "unexpected failure" : text)
 }
 
-const mappedTags = new Set([
-  "NotFound",
-  "AlreadyExists",
-  "Invalid",
-  "Conflict",
-  "BadRequest",
-  "Forbidden",
-  "Unauthorized",
-  "InternalError",
-  "UnknownReason",
-  "ServiceUnavailable"
-])
-
 /**
  * Whether a value is one of the failures `fromError` maps.
  *
@@ -271,10 +257,6 @@ export const isMappedError = (u: unknown): u is MappedError =>
   u instanceof ObjectStoreError ||
   u instanceof TokenSignerError ||
   u instanceof KeySetError ||
-  (Predicate.hasProperty(u, "_tag") && typeof u._tag === "string" && mappedTags.has(u._tag) &&
-    isDomainError(u))
-
-const isDomainError = (u: unknown): boolean =>
   u instanceof Errors.NotFound ||
   u instanceof Errors.AlreadyExists ||
   u instanceof Errors.Invalid ||
