@@ -167,15 +167,15 @@ export const authenticate = (
       case "Failed":
         return { _tag: "Unauthenticated", error: composeError(Option.some(outcome.message)) } as const
       case "Ok": {
-        const nowSeconds = Claims.numericDate(now)
+        const nowMillis = DateTime.toEpochMillis(now)
         const user = ServiceAccountUser.withAuthenticatedGroup(ServiceAccountUser.userInfo(outcome.info))
         return {
           _tag: "Authenticated",
           user,
           audiences: outcome.audiences,
           ...(outcome.info.credentialId !== "" ? { credentialId: outcome.info.credentialId } : {}),
-          ...(outcome.warnafter !== undefined && outcome.warnafter !== 0 && nowSeconds > outcome.warnafter
-            ? { staleSeconds: nowSeconds - outcome.warnafter }
+          ...(outcome.warnafter !== undefined && outcome.warnafter !== 0 && nowMillis > outcome.warnafter * 1000
+            ? { staleSeconds: Math.floor((nowMillis - outcome.warnafter * 1000) / 1000) }
             : {})
         } as const
       }

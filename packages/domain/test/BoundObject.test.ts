@@ -1,10 +1,16 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as BoundObject from "@tokenrequest/domain/BoundObject"
 import * as Claims from "@tokenrequest/domain/Claims"
+import * as Config from "@tokenrequest/domain/Config"
 import * as CreateToken from "@tokenrequest/domain/CreateToken"
+import * as IdGenerator from "@tokenrequest/domain/IdGenerator"
+import type * as KubeObject from "@tokenrequest/domain/KubeObject"
+import * as ObjectStore from "@tokenrequest/domain/ObjectStore"
+import * as TokenSigner from "@tokenrequest/domain/TokenSigner"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
 import * as TestClock from "effect/TestClock"
 import * as Fixtures from "./fixtures.js"
 import { payloadOf, request, t0 } from "./helpers.js"
@@ -154,6 +160,31 @@ describe("BoundObject", () => {
         }
       }).pipe(Effect.provide(Fixtures.layer())))
   })
+
+  it.effect("a node lookup failure other than not-found while binding a Pod is an InternalError", () =>
+    Effect.gen(function*() {
+      const f = yield* bindFailure({ kind: "Pod", apiVersion: "v1", name: "pod-1" })
+      assert.strictEqual(f.tag, "InternalError")
+      assert.strictEqual(f.message, "Internal error occurred: node cache broken")
+    }).pipe(
+      Effect.provide(
+        Layer.mergeAll(
+          Layer.effect(
+            ObjectStore.ObjectStore,
+            Effect.map(ObjectStore.ObjectStore, (store) => ({
+              ...store,
+              get: (kind: KubeObject.ObjectKind, namespace: string, name: string) =>
+                kind === "Node"
+                  ? Effect.fail(new ObjectStore.ObjectStoreError({ reason: "Unexpected", description: "node cache broken" }))
+                  : store.get(kind, namespace, name)
+            }))
+          ).pipe(Layer.provide(ObjectStore.layerMemory(Fixtures.cluster))),
+          TokenSigner.layerInsecure(),
+          IdGenerator.layerSequence,
+          Config.layer({ issuers: [Fixtures.issuer] })
+        )
+      )
+    ))
 
   describe("claims guard", () => {
     it("a Secret with a Pod or a Node is a plain 500 error", () => {
