@@ -24,7 +24,7 @@ const allowed: Record<string, { workspace: Array<string>; external: Array<string
     external: ["effect", "@effect/platform", "@effect/platform-node", "node:", "@grpc/grpc-js", "autocannon", "@peculiar/x509", "reflect-metadata"]
   },
   cli: {
-    workspace: ["server", "http", "domain"],
+    workspace: ["server", "http", "domain", "conformance"],
     external: ["effect", "@effect/cli", "@effect/platform", "@effect/platform-node", "yaml", "node:"]
   },
   testkit: {

@@ -317,6 +317,10 @@ const defaultingChecks: ReadonlyArray<Check> = [
       const e = new Expectations()
       e.that("aud is a non-empty array", Array.isArray(aud) && aud.length > 0, show(aud))
       e.equal("spec.audiences = aud", issued.spec["audiences"], aud)
+      // The defaulted audiences must be the API audiences: a TokenReview without audiences accepts them all.
+      const reviewed = yield* review(context, issued.token)
+      e.equal("TokenReview with the API audiences: authenticated", reviewed["authenticated"], true)
+      e.equal("TokenReview with the API audiences: status.audiences = aud", reviewed["audiences"], aud)
       yield* e.done
       context.apiAudiences = (aud as Array<unknown>).map(String)
     })),

@@ -16,8 +16,14 @@ import * as https from "node:https"
 export interface Endpoint {
   /** `https://host:port` (a path prefix is kept). */
   readonly server: string
-  /** The bearer token of a caller allowed to create and delete namespaces, service accounts, pods, secrets, nodes, tokens and token reviews. */
-  readonly token: string
+  /**
+   * The bearer token of a caller allowed to create and delete namespaces, service accounts, pods,
+   * secrets and nodes, and to create tokens and token reviews.
+   */
+  readonly token?: string | undefined
+  /** PEM client certificate and key, instead of (or besides) the token. */
+  readonly clientCertificate?: string | undefined
+  readonly clientKey?: string | undefined
   /** PEM certificates trusted for the server's TLS certificate. */
   readonly certificateAuthority?: string | undefined
   /** Accept any server certificate. */
@@ -101,7 +107,7 @@ export const request = (
     const url = new URL(endpoint.server.replace(/\/$/, "") + path)
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
     const headers: Record<string, string> = { accept: "application/json" }
-    if (options.authenticate !== false) headers["authorization"] = `Bearer ${endpoint.token}`
+    if (options.authenticate !== false && endpoint.token !== undefined && endpoint.token !== "") headers["authorization"] = `Bearer ${endpoint.token}`
     if (payload !== undefined) {
       headers["content-type"] = "application/json"
       headers["content-length"] = String(payload.length)
@@ -127,6 +133,8 @@ export const request = (
       ? https.request(url, {
         ...common,
         ...(endpoint.certificateAuthority !== undefined ? { ca: endpoint.certificateAuthority } : {}),
+        ...(endpoint.clientCertificate !== undefined ? { cert: endpoint.clientCertificate } : {}),
+        ...(endpoint.clientKey !== undefined ? { key: endpoint.clientKey } : {}),
         rejectUnauthorized: endpoint.insecureSkipTlsVerify !== true
       }, onResponse)
       : http.request(url, common, onResponse)
