@@ -1,4 +1,4 @@
-import { assert, describe, it, layer } from "@effect/vitest"
+import { assert, describe, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { claimsOf, get, issuer, ports, post, serve, TestServer, uidOf } from "./fixtures.js"
 

@@ -200,7 +200,7 @@ describe("Kubernetes protobuf", () => {
           fetch(url + tokenPath, {
             method: "POST",
             headers: { "content-type": Protobuf.mediaType, accept: Protobuf.mediaType },
-            body: protobufBody
+            body: protobufBody as BodyInit
           })
         )
         assert.strictEqual(response.status, 201)
@@ -219,7 +219,7 @@ describe("Kubernetes protobuf", () => {
           fetch(url + "/api/v1/namespaces/default/serviceaccounts/ghost/token", {
             method: "POST",
             headers: { "content-type": Protobuf.mediaType, accept: Protobuf.mediaType },
-            body: protobufBody
+            body: protobufBody as BodyInit
           })
         )
         assert.strictEqual(failure.status, 404)

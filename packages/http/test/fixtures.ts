@@ -122,7 +122,7 @@ export const post = (url: string, body: string | Uint8Array, headers: Record<str
     const response = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", ...headers },
-      body
+      body: body as BodyInit
     })
     return { status: response.status, headers: response.headers, text: await response.text() }
   })
