@@ -22,7 +22,7 @@ import * as Argv from "./internal/argv.js"
 import * as Output from "./internal/output.js"
 import { keysCommand } from "./KeysCommand.js"
 import { reviewCommand } from "./ReviewCommand.js"
-import * as ServeCommand from "./ServeCommand.js"
+import { serveCommand } from "./ServeCommand.js"
 
 /**
  * The CLI's version: the `version` of `@tokenrequest/cli`'s package.json.
@@ -39,11 +39,6 @@ export const version: string = (() => {
   }
 })()
 
-// `serve` is written in ServeCommand.ts by the server's owner; it is mounted as soon as it is exported.
-const serveCommand = (ServeCommand as Record<string, unknown>)["serveCommand"] as
-  | Command.Command<"serve", never, unknown, unknown>
-  | undefined
-
 /**
  * The root command: `serve`, `create token`, `review`, `decode`, `keys`.
  *
@@ -54,11 +49,7 @@ export const command = Command.make("tokenrequest").pipe(
   Command.withDescription(
     "The Kubernetes ServiceAccount TokenRequest API: a reference server and the client commands to mint, review and decode tokens"
   ),
-  Command.withSubcommands(
-    serveCommand === undefined
-      ? [createCommand, reviewCommand, decodeCommand, keysCommand]
-      : [serveCommand, createCommand, reviewCommand, decodeCommand, keysCommand]
-  )
+  Command.withSubcommands([serveCommand, createCommand, reviewCommand, decodeCommand, keysCommand])
 )
 
 const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, "")
