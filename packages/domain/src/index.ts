@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 export * as Audiences from "./Audiences.js"
+export * as Audit from "./Audit.js"
 export * as BoundObject from "./BoundObject.js"
 export * as BoundObjectReference from "./BoundObjectReference.js"
 export * as Claims from "./Claims.js"

@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Audit from "@tokenrequest/domain/Audit"
 import * as Config from "@tokenrequest/domain/Config"
 import * as CreateToken from "@tokenrequest/domain/CreateToken"
 import * as IdGenerator from "@tokenrequest/domain/IdGenerator"
@@ -318,7 +319,18 @@ describe("reviewToken", () => {
       yield* TestClock.adjust("2 hours")
       const stale = yield* ReviewToken.authenticate(token, [])
       assert.strictEqual(stale._tag, "Authenticated")
-      if (stale._tag === "Authenticated") assert.strictEqual(stale.staleSeconds, 7200 - 3607)
+      if (stale._tag === "Authenticated") {
+        assert.strictEqual(stale.staleSeconds, 7200 - 3607)
+        assert.deepStrictEqual(Audit.staleToken(stale.user.username!, stale.staleSeconds!), {
+          key: "authentication.k8s.io/stale-token",
+          value: "subject: system:serviceaccount:ns-a:bob, seconds after warning threshold: 3593"
+        })
+      }
+      assert.deepStrictEqual(Audit.issuedCredentialId(issued.jti), {
+        key: "authentication.kubernetes.io/issued-credential-id",
+        value: "JTI=00000000-0000-4000-8000-000000000001"
+      })
+      assert.deepStrictEqual(Audit.legacyToken("system:serviceaccount:ns-a:bob").key, "authentication.k8s.io/legacy-token")
     }).pipe(Effect.provide(Fixtures.layer())))
 
   it.effect("audience sanity check: 500 error validating audiences when no API audiences are configured", () =>
