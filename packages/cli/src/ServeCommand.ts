@@ -17,8 +17,15 @@ const text = (name: string, description: string) =>
 const repeated = (name: string, description: string) =>
   Options.text(name).pipe(Options.withDescription(description), Options.repeated)
 
+// `Options.boolean` reads `--flag`, `--flag true` and `--flag=false` but cannot tell an absent flag from
+// `--flag=false`; a flag whose default is true looks at the arguments to tell.
+const given = (name: string) => process.argv.some((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`))
+
 const flag = (name: string, description: string, fallback: boolean) =>
-  Options.boolean(name).pipe(Options.withDescription(description), Options.optional, Options.map(Option.getOrElse(() => fallback)))
+  Options.boolean(name).pipe(
+    Options.withDescription(`${description} (default ${fallback})`),
+    Options.map((value) => (value === false && fallback && !given(name) ? true : value))
+  )
 
 const value = (option: Option.Option<string>): string | undefined =>
   Option.match(option, { onNone: () => undefined, onSome: Argv.valueOf })
@@ -75,7 +82,7 @@ export const options = {
   ),
   serviceAccountExtendTokenExpiration: flag(
     "service-account-extend-token-expiration",
-    "Extend 3607-second Pod-bound tokens to one year, with a warnafter claim (default true)",
+    "Extend 3607-second Pod-bound tokens to one year, with a warnafter claim",
     true
   ),
   serviceAccountJwksUri: text(

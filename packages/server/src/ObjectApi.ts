@@ -13,6 +13,7 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as crypto from "node:crypto"
@@ -20,9 +21,11 @@ import { Forbidden, Invalid, NotFound } from "@tokenrequest/domain/Errors"
 import { FieldError } from "@tokenrequest/domain/FieldError"
 import * as KubeObject from "@tokenrequest/domain/KubeObject"
 import { ObjectStore } from "@tokenrequest/domain/ObjectStore"
+import * as Protobuf from "@tokenrequest/http/Protobuf"
 import * as RequestBody from "@tokenrequest/http/RequestBody"
 import * as Routes from "@tokenrequest/http/Routes"
 import * as Status from "@tokenrequest/http/Status"
+import * as CoreProtobuf from "./internal/coreProtobuf.js"
 import type { RequestInfo } from "./RequestInfo.js"
 
 const encodeObject = Schema.encodeSync(KubeObject.KubeObject)
@@ -187,26 +190,36 @@ const requireNamespace = (namespace: string) =>
 const decodeCreateBody = (kind: KubeObject.ObjectKind, info: RequestInfo) =>
   Effect.gen(function*() {
     const body = yield* RequestBody.readBody()
-    const contentType = (yield* HttpServerRequest.HttpServerRequest).headers["content-type"] ?? ""
-    if (contentType !== "" && !/^application\/(json|yaml|[a-z.+-]*\+json)/i.test(contentType.trim())) {
-      return yield* Effect.fail(new Status.StatusFailure({ status: Status.unsupportedMediaType(["application/json"]) }))
-    }
+    const contentType = ((yield* HttpServerRequest.HttpServerRequest).headers["content-type"] ?? "").trim()
+    const unrecognized = (detail: string) =>
+      new Status.StatusFailure({
+        status: Status.badRequest(
+          `the object provided is unrecognized (must be of type ${kind}): ${detail} (${RequestBody.summarizeData(body)})`
+        )
+      })
     let parsed: unknown
-    try {
-      parsed = JSON.parse(new TextDecoder().decode(body))
-    } catch (error) {
+    if (/^application\/vnd\.kubernetes\.protobuf/i.test(contentType)) {
+      const envelope = Protobuf.decodeEnvelope(body)
+      if (Either.isLeft(envelope)) return yield* Effect.fail(unrecognized(envelope.left))
+      const { apiVersion, kind: sentKind, raw } = envelope.right
+      try {
+        parsed = { ...CoreProtobuf.decodeObject(sentKind === "" ? kind : sentKind, raw), apiVersion: apiVersion === "" ? "v1" : apiVersion, kind: sentKind === "" ? kind : sentKind }
+      } catch (error) {
+        return yield* Effect.fail(unrecognized((error as Error).message))
+      }
+    } else if (contentType === "" || /^application\/(json|[a-z.+-]*\+json)/i.test(contentType)) {
+      try {
+        parsed = JSON.parse(new TextDecoder().decode(body))
+      } catch (error) {
+        return yield* Effect.fail(unrecognized(`couldn't get version/kind; json parse error: ${(error as Error).message}`))
+      }
+    } else {
       return yield* Effect.fail(
-        new Status.StatusFailure({
-          status: Status.badRequest(
-            `the object provided is unrecognized (must be of type ${kind}): couldn't get version/kind; json parse error: ${
-              (error as Error).message
-            } (${RequestBody.summarizeData(body)})`
-          )
-        })
+        new Status.StatusFailure({ status: Status.unsupportedMediaType(["application/json", Protobuf.mediaType]) })
       )
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-      return yield* Effect.fail(new Status.StatusFailure({ status: Status.badRequest(`the object provided is unrecognized (must be of type ${kind})`) }))
+      return yield* Effect.fail(unrecognized("not an object"))
     }
     const record = parsed as Record<string, unknown>
     const actualKind = typeof record["kind"] === "string" && record["kind"] !== "" ? record["kind"] : kind

@@ -30,7 +30,7 @@ import type * as tls from "node:tls"
 import * as DomainConfig from "@tokenrequest/domain/Config"
 import { IdGenerator } from "@tokenrequest/domain/IdGenerator"
 import { KeySet } from "@tokenrequest/domain/KeySet"
-import type { KubeObject } from "@tokenrequest/domain/KubeObject"
+import * as KubeObject from "@tokenrequest/domain/KubeObject"
 import { ObjectStore } from "@tokenrequest/domain/ObjectStore"
 import * as TokenReview from "@tokenrequest/domain/TokenReview"
 import { TokenSigner } from "@tokenrequest/domain/TokenSigner"
@@ -225,7 +225,7 @@ const storeLayer = (
  */
 export const adminUser = { username: "admin", uid: "admin", groups: ["system:masters"] }
 
-const defaultObjects: ReadonlyArray<KubeObject> = [
+const defaultObjects: ReadonlyArray<KubeObject.KubeObject> = [
   { apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } },
   { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: "default" } }
 ]
@@ -465,10 +465,18 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
       : "certificateFile" in serving
       ? (serving as ServingCertificate.ServingCertificate).certificateFile
       : options.tlsCertFile
-    const example = seeded.find((o) => o.kind === "ServiceAccount") ??
-      { metadata: { name: "default", namespace: "default" } }
+    const pods = seeded.filter((o) => o.kind === "Pod")
+    const serviceAccounts = seeded.filter((o) => o.kind === "ServiceAccount")
+    const example = serviceAccounts.find((sa) =>
+      pods.some((pod) =>
+        pod.metadata.namespace === sa.metadata.namespace && KubeObject.podServiceAccountName(pod) === sa.metadata.name
+      )
+    ) ?? serviceAccounts[0] ?? { metadata: { name: "default", namespace: "default" } }
     const saName = example.metadata.name ?? "default"
     const saNamespace = example.metadata.namespace ?? "default"
+    const examplePod = pods.find((pod) =>
+      pod.metadata.namespace === saNamespace && KubeObject.podServiceAccountName(pod) === saName
+    )
     if (configuration.adminToken !== undefined) {
       print(`admin token (user "admin", group "system:masters"): ${Redacted.value(configuration.adminToken)}`)
     }
@@ -479,6 +487,11 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
       print("Try:")
       print(`  export KUBECONFIG=${configuration.writeKubeconfig}`)
       print(`  kubectl create token ${saName} -n ${saNamespace} --audience https://example.com --duration 1h`)
+      if (examplePod !== undefined) {
+        print(
+          `  kubectl create token ${saName} -n ${saNamespace} --bound-object-kind Pod --bound-object-name ${examplePod.metadata.name}`
+        )
+      }
       print("  kubectl get serviceaccounts,pods,secrets -A")
       print("  kubectl auth whoami")
     }
