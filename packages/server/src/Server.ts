@@ -42,6 +42,7 @@ import * as Status from "@tokenrequest/http/Status"
 import * as KeyRing from "@tokenrequest/signer-jose/KeyRing"
 import * as ManifestLoader from "@tokenrequest/store-memory/ManifestLoader"
 import * as MemoryStore from "@tokenrequest/store-memory/MemoryStore"
+import * as EtcdStore from "@tokenrequest/store-etcd/EtcdStore"
 import * as ApiDiscovery from "./ApiDiscovery.js"
 import * as Authentication from "./Authentication.js"
 import * as Authorization from "./Authorization.js"
@@ -210,8 +211,11 @@ const storeLayer = (
   configuration: Configuration.Configuration
 ): Layer.Layer<ObjectStore, Configuration.ConfigurationError> => {
   if (configuration.store._tag === "Etcd") {
-    return Layer.fail(
-      new Configuration.ConfigurationError({ description: "--store etcd: the etcd store is not available in this build" })
+    const servers = configuration.store.servers
+    return EtcdStore.layer({ endpoints: servers, prefix: configuration.store.prefix }).pipe(
+      Layer.mapError((error) =>
+        new Configuration.ConfigurationError({ description: `--etcd-servers ${servers.join(",")}: ${error.description}` })
+      )
     )
   }
   return MemoryStore.layer
@@ -273,7 +277,7 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
     ).pipe(Effect.mapError((error) => fail(error.description)))
     const storeContext = yield* Layer.build(storeLayer(configuration))
     const store = wrapStore(Context.get(storeContext, ObjectStore), metrics)
-    const seeded = yield* ManifestLoader.seed(configuration.objects).pipe(
+    const seeded = yield* ManifestLoader.seed(configuration.objects, { skipExisting: configuration.store._tag === "Etcd" }).pipe(
       Effect.tap(ManifestLoader.seed(defaultObjects, { skipExisting: true })),
       Effect.provideService(ObjectStore, store),
       Effect.mapError((error) => fail(`--objects: ${error.message}`))
