@@ -16,11 +16,15 @@ const allowed: Record<string, { workspace: Array<string>; external: Array<string
   domain: { workspace: [], external: ["effect"] },
   clock: { workspace: ["domain"], external: ["effect"] },
   "signer-jose": { workspace: ["domain"], external: ["effect", "jose", "node:"] },
+  "signer-external": {
+    workspace: ["domain", "signer-jose"],
+    external: ["effect", "@grpc/grpc-js", "@bufbuild/protobuf", "node:"]
+  },
   "store-memory": { workspace: ["domain"], external: ["effect", "@effect/platform", "yaml", "node:"] },
   "store-etcd": { workspace: ["domain"], external: ["effect", "etcd3", "cockatiel", "node:"] },
   http: { workspace: ["domain"], external: ["effect", "@effect/platform", "@bufbuild/protobuf", "node:"] },
   server: {
-    workspace: ["domain", "clock", "signer-jose", "store-memory", "store-etcd", "http"],
+    workspace: ["domain", "clock", "signer-jose", "signer-external", "store-memory", "store-etcd", "http"],
     external: ["effect", "@effect/platform", "@effect/platform-node", "node:", "@grpc/grpc-js", "autocannon", "@peculiar/x509", "reflect-metadata"]
   },
   cli: {
