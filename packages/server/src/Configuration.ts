@@ -125,6 +125,8 @@ export interface Configuration {
   /** Given serving certificate and key (PEM texts), or `undefined` to generate one into `certDir`. */
   readonly servingCertificate: { readonly certificate: string; readonly privateKey: string } | undefined
   readonly certDir: string | undefined
+  /** Whether `certDir` is a temporary directory made for this run (removed at shutdown). */
+  readonly temporaryCertDir: boolean
   readonly writeKubeconfig: string | undefined
   /** PEM of the client CA bundle. */
   readonly clientCa: string | undefined
@@ -433,6 +435,7 @@ export const resolve = (options: Options): Effect.Effect<Configuration, Configur
       plainHttp,
       servingCertificate,
       certDir,
+      temporaryCertDir: certDir !== undefined && certDir !== options.certDir,
       writeKubeconfig: options.writeKubeconfig === "" ? undefined : options.writeKubeconfig,
       clientCa,
       issuers,

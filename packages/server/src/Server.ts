@@ -24,6 +24,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as crypto from "node:crypto"
+import * as fs from "node:fs/promises"
 import * as http from "node:http"
 import * as https from "node:https"
 import type * as tls from "node:tls"
@@ -258,6 +259,11 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
     const fail = (description: string) => new Configuration.ConfigurationError({ description })
 
     // TLS material.
+    if (configuration.temporaryCertDir) {
+      yield* Effect.addFinalizer(() =>
+        Effect.promise(() => fs.rm(configuration.certDir!, { recursive: true, force: true }))
+      )
+    }
     const serving = configuration.plainHttp
       ? undefined
       : configuration.servingCertificate ??
