@@ -35,7 +35,11 @@ const allowed: Record<string, { workspace: Array<string>; external: Array<string
     workspace: ["domain", "clock", "signer-jose", "store-memory", "store-etcd", "http", "server"],
     external: ["effect", "@effect/vitest", "@effect/platform", "@effect/platform-node", "node:", "vitest"]
   },
-  conformance: { workspace: [], external: ["effect", "jose", "node:"] }
+  conformance: { workspace: [], external: ["effect", "jose", "node:"] },
+  bench: {
+    workspace: ["domain", "signer-jose", "store-memory", "http", "server"],
+    external: ["effect", "autocannon", "node:"]
+  }
 }
 
 const walk = (dir: string): Array<string> =>

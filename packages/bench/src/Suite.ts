@@ -1,0 +1,366 @@
+/**
+ * The benchmark suite: for each algorithm, our server and the baseline side by side (issuance and
+ * review over HTTP, alternating which goes first every round), the programs against direct
+ * `node:crypto` calls in process, the memory of our server holding many objects, and its heap over
+ * a soak. Every loop is bounded by a duration or a count, and every server listens on 127.0.0.1.
+ *
+ * @since 0.1.0
+ */
+import * as Fixture from "./Fixture.js"
+import * as InProcess from "./InProcess.js"
+import * as Load from "./Load.js"
+import type * as Report from "./Report.js"
+import * as Target from "./Target.js"
+
+/**
+ * What to run and for how long.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Settings {
+  readonly connections: number
+  /** Measured seconds of one HTTP run. */
+  readonly durationSeconds: number
+  /** Unmeasured load before each HTTP run. */
+  readonly warmupSeconds: number
+  /** A/B rounds of each comparison. */
+  readonly rounds: number
+  /** Seconds of one in-process measurement. */
+  readonly inProcessSeconds: number
+  /** Objects in the store for the memory measurement. */
+  readonly objects: number
+  readonly maxRssMiB: number
+  readonly soakSeconds: number
+  /** Post-collection heap samples over the soak. */
+  readonly soakSamples: number
+  readonly maxSoakGrowthMiB: number
+  readonly algorithms: ReadonlyArray<Fixture.Algorithm>
+  /** Which parts run. */
+  readonly parts: ReadonlySet<"http" | "inprocess" | "memory" | "soak">
+  /** Start servers in child processes (default) or in this process (smoke test). */
+  readonly children: boolean
+  /** Write CPU profiles of our server's processes here. */
+  readonly cpuProfileDirectory?: string | undefined
+  /** Progress lines (stderr). */
+  readonly log: (line: string) => void
+}
+
+/**
+ * The defaults of `pnpm bench` (about four minutes).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaults: Omit<Settings, "log"> = {
+  connections: 64,
+  durationSeconds: 8,
+  warmupSeconds: 1.5,
+  rounds: 2,
+  inProcessSeconds: 1.5,
+  objects: 100_000,
+  maxRssMiB: 150,
+  soakSeconds: 60,
+  soakSamples: 6,
+  maxSoakGrowthMiB: 2,
+  algorithms: Fixture.algorithms,
+  parts: new Set(["http", "inprocess", "memory", "soak"]),
+  children: true
+}
+
+/**
+ * `--quick`: the same suite with tiny durations and fewer objects (seconds, not minutes).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const quick: Partial<Omit<Settings, "log">> = {
+  durationSeconds: 1,
+  warmupSeconds: 0.3,
+  rounds: 1,
+  inProcessSeconds: 0.3,
+  objects: 10_000,
+  soakSeconds: 3,
+  soakSamples: 3
+}
+
+const median = (values: ReadonlyArray<number>): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length === 0 ? Number.NaN : sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+
+const start = (settings: Settings, spec: Target.Spec) =>
+  settings.children
+    ? Target.startChild(spec, { cpuProfileDirectory: spec.kind === "ours" ? settings.cpuProfileDirectory : undefined })
+    : Target.startInProcess(spec)
+
+const withServers = async <A>(
+  settings: Settings,
+  specs: ReadonlyArray<Target.Spec>,
+  use: (servers: ReadonlyArray<Target.Running>) => Promise<A>
+): Promise<A> => {
+  const servers: Array<Target.Running> = []
+  try {
+    for (const spec of specs) servers.push(await start(settings, spec))
+    return await use(servers)
+  } finally {
+    for (const server of servers) await server.close().catch(() => {})
+  }
+}
+
+const issuanceRequest: Load.Request = {
+  method: "POST",
+  path: Fixture.tokenPath,
+  headers: Fixture.headers,
+  body: Fixture.tokenRequestBody
+}
+
+const mintToken = async (server: Target.Running): Promise<string> => {
+  const answer = await Load.once(server.url, issuanceRequest)
+  const token = (answer.body as { status?: { token?: string } }).status?.token
+  if (answer.status !== 201 || token === undefined) {
+    throw new Error(`${server.spec.kind} ${server.spec.algorithm}: TokenRequest answered ${answer.status}: ${JSON.stringify(answer.body)}`)
+  }
+  return token
+}
+
+const reviewRequest = (token: string): Load.Request => ({
+  method: "POST",
+  path: Fixture.reviewPath,
+  headers: Fixture.headers,
+  body: Fixture.tokenReviewBody(token)
+})
+
+const checkReview = async (server: Target.Running, request: Load.Request): Promise<void> => {
+  const answer = await Load.once(server.url, request)
+  const authenticated = (answer.body as { status?: { authenticated?: boolean } }).status?.authenticated
+  if (answer.status !== 201 || authenticated !== true) {
+    throw new Error(`${server.spec.kind} ${server.spec.algorithm}: TokenReview answered ${answer.status}: ${JSON.stringify(answer.body)}`)
+  }
+}
+
+/**
+ * Runs A/B rounds of `measure` on the two sides, alternating which goes first.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const alternate = async <S>(
+  rounds: number,
+  ours: S,
+  baseline: S,
+  measure: (side: S) => Promise<{ perSecond: number; p50: number; p99: number; problems?: ReadonlyArray<string> }>
+): Promise<{ ours: Report.Side; baseline: Report.Side; problems: Array<string> }> => {
+  const results = { ours: [] as Array<Report.Side>, baseline: [] as Array<Report.Side> }
+  const problems: Array<string> = []
+  for (let round = 0; round < Math.max(1, rounds); round++) {
+    const order: Array<"ours" | "baseline"> = round % 2 === 0 ? ["baseline", "ours"] : ["ours", "baseline"]
+    for (const side of order) {
+      const measured = await measure(side === "ours" ? ours : baseline)
+      results[side].push(measured)
+      for (const p of measured.problems ?? []) problems.push(`${side}: ${p}`)
+    }
+  }
+  const summarize = (sides: ReadonlyArray<Report.Side>): Report.Side => ({
+    perSecond: median(sides.map((s) => s.perSecond)),
+    p50: median(sides.map((s) => s.p50)),
+    p99: median(sides.map((s) => s.p99))
+  })
+  return { ours: summarize(results.ours), baseline: summarize(results.baseline), problems }
+}
+
+const loadMeasure = (settings: Settings, requestOf: (server: Target.Running) => Load.Request) =>
+async (server: Target.Running) => {
+  const request = requestOf(server)
+  const options = { url: server.url, requests: [request], connections: settings.connections }
+  if (settings.warmupSeconds > 0) await Load.run({ ...options, durationSeconds: settings.warmupSeconds })
+  const m = await Load.run({ ...options, durationSeconds: settings.durationSeconds })
+  settings.log(
+    `  ${server.spec.kind.padEnd(8)} ${m.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms`
+  )
+  const problems = [
+    ...(m.non2xx > 0 ? [`${m.non2xx} non-2xx answers`] : []),
+    ...(m.errors > 0 ? [`${m.errors} connection errors`] : [])
+  ]
+  return { perSecond: m.requestsPerSecond, p50: m.p50, p99: m.p99, problems }
+}
+
+/**
+ * Issuance and review over HTTP for one algorithm.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const http = (settings: Settings, keys: Fixture.Keys, algorithm: Fixture.Algorithm) =>
+  withServers(
+    settings,
+    [
+      { kind: "baseline", algorithm, keyFile: keys.files[algorithm] },
+      { kind: "ours", algorithm, keyFile: keys.files[algorithm] }
+    ],
+    async ([baseline, ours]): Promise<Array<Report.Comparison>> => {
+      const tokens = new Map<Target.Running, string>()
+      for (const server of [baseline!, ours!]) {
+        const token = await mintToken(server)
+        tokens.set(server, token)
+        await checkReview(server, reviewRequest(token))
+      }
+      settings.log(`issuance ${algorithm}`)
+      const issuance = await alternate(settings.rounds, ours!, baseline!, loadMeasure(settings, () => issuanceRequest))
+      settings.log(`review ${algorithm}`)
+      const review = await alternate(
+        settings.rounds,
+        ours!,
+        baseline!,
+        loadMeasure(settings, (server) => reviewRequest(tokens.get(server)!))
+      )
+      return [
+        {
+          name: `issuance ${algorithm}`,
+          ...issuance,
+          minRatio: algorithm === "RS256" ? 0.9 : 0.8,
+          maxP99Ratio: 2
+        },
+        { name: `review ${algorithm}`, ...review, minRatio: 0.8, maxP99Ratio: 2 }
+      ]
+    }
+  )
+
+/**
+ * `createToken` / `reviewToken` against direct sign / verify, in this process.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const inProcess = async (
+  settings: Settings,
+  keys: Fixture.Keys,
+  algorithm: Fixture.Algorithm
+): Promise<Array<Report.Comparison>> => {
+  const ops = await InProcess.operations(algorithm, keys.pems[algorithm])
+  try {
+    const measure = (op: () => unknown) => async () => {
+      InProcess.time(op, Math.min(0.2, settings.inProcessSeconds))
+      const t = InProcess.time(op, settings.inProcessSeconds)
+      return { perSecond: t.opsPerSecond, p50: t.p50, p99: t.p99 }
+    }
+    settings.log(`in-process ${algorithm}`)
+    const create = await alternate(settings.rounds, ops.createToken, ops.sign, (op) => measure(op)())
+    const review = await alternate(settings.rounds, ops.reviewToken, ops.verify, (op) => measure(op)())
+    return [
+      { name: `createToken vs sign, ${algorithm}`, ...create },
+      { name: `reviewToken vs verify, ${algorithm}`, ...review }
+    ]
+  } finally {
+    await ops.dispose()
+  }
+}
+
+/**
+ * RSS and heap of our server with `settings.objects` objects (and with none, and the baseline's,
+ * for scale), each in a fresh process after a full collection.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const memory = async (settings: Settings, keys: Fixture.Keys): Promise<Report.MemoryResult> => {
+  settings.log(`memory with ${settings.objects} objects`)
+  const measureOf = (spec: Target.Spec) =>
+    withServers(settings, [spec], async ([server]) => {
+      await mintToken(server!)
+      return server!.memory()
+    })
+  const keyFile = keys.files.ES256
+  const empty = await measureOf({ kind: "ours", algorithm: "ES256", keyFile })
+  const full = await measureOf({ kind: "ours", algorithm: "ES256", keyFile, objects: settings.objects })
+  const baseline = await measureOf({ kind: "baseline", algorithm: "ES256", keyFile })
+  return {
+    objects: settings.objects,
+    rss: full.rss,
+    heapUsed: full.heapUsed,
+    emptyRss: empty.rss,
+    emptyHeapUsed: empty.heapUsed,
+    baselineRss: baseline.rss,
+    maxRss: settings.maxRssMiB * 2 ** 20
+  }
+}
+
+/**
+ * Our server under issuance and review load (alternating on every connection) for
+ * `settings.soakSeconds`, with the heap sampled after full collections.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const soak = (settings: Settings, keys: Fixture.Keys): Promise<Report.SoakResult> =>
+  withServers(settings, [{ kind: "ours", algorithm: "ES256", keyFile: keys.files.ES256 }], async ([server]) => {
+    settings.log(`soak ${settings.soakSeconds} s`)
+    const token = await mintToken(server!)
+    const requests = [issuanceRequest, reviewRequest(token)]
+    const options = { url: server!.url, requests, connections: settings.connections }
+    await Load.run({ ...options, durationSeconds: Math.max(settings.warmupSeconds, 1) })
+    const samples: Array<{ at: number; heapUsed: number; rss: number }> = []
+    const sample = async (at: number) => {
+      const m = await server!.memory()
+      samples.push({ at, heapUsed: m.heapUsed, rss: m.rss })
+      settings.log(`  t=${at.toFixed(0)} s heap ${(m.heapUsed / 2 ** 20).toFixed(1)} MiB rss ${(m.rss / 2 ** 20).toFixed(1)} MiB`)
+    }
+    await sample(0)
+    const slices = Math.max(1, settings.soakSamples)
+    const slice = settings.soakSeconds / slices
+    let requestsDone = 0
+    for (let i = 1; i <= slices; i++) {
+      const m = await Load.run({ ...options, durationSeconds: slice })
+      requestsDone += m.completed
+      await sample(i * slice)
+    }
+    return { seconds: settings.soakSeconds, requests: requestsDone, samples, maxGrowth: settings.maxSoakGrowthMiB * 2 ** 20 }
+  })
+
+/**
+ * Runs the selected parts and returns the report.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const run = async (
+  settings: Settings,
+  describe: { readonly command: string; readonly machine: Report.Machine }
+): Promise<Report.Report> => {
+  const began = Date.now()
+  const keys = await Fixture.generateKeys()
+  try {
+    const httpResults: Array<Report.Comparison> = []
+    const inProcessResults: Array<Report.Comparison> = []
+    for (const algorithm of settings.algorithms) {
+      if (settings.parts.has("http")) httpResults.push(...(await http(settings, keys, algorithm)))
+    }
+    for (const algorithm of settings.algorithms) {
+      if (settings.parts.has("inprocess")) inProcessResults.push(...(await inProcess(settings, keys, algorithm)))
+    }
+    const memoryResult = settings.parts.has("memory") ? await memory(settings, keys) : undefined
+    const soakResult = settings.parts.has("soak") ? await soak(settings, keys) : undefined
+    return {
+      date: new Date(began).toISOString(),
+      command: describe.command,
+      settings: {
+        connections: settings.connections,
+        duration: settings.durationSeconds,
+        warmup: settings.warmupSeconds,
+        rounds: settings.rounds,
+        inProcess: settings.inProcessSeconds,
+        objects: settings.objects,
+        soak: settings.soakSeconds
+      },
+      machine: describe.machine,
+      http: httpResults,
+      inProcess: inProcessResults,
+      memory: memoryResult,
+      soak: soakResult,
+      seconds: (Date.now() - began) / 1000
+    }
+  } finally {
+    await Fixture.removeKeys(keys)
+  }
+}
