@@ -23,3 +23,13 @@ export * as KeySetContract from "./KeySetContract.js"
  * @since 0.1.0
  */
 export * as TokenSignerContract from "./TokenSignerContract.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Vectors from "./Vectors.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as VectorCases from "./VectorCases.js"
