@@ -12,6 +12,9 @@ class SyntaxFailure {
 
 const endOfInput = "unexpected end of JSON input"
 
+/** Go's `maxNestingDepth`: the scanner refuses the 10001st nested object or array. */
+export const maxNestingDepth = 10_000
+
 /** Go's `quoteChar`. */
 const quoteChar = (code: number): string => {
   if (code === 0x27) return "'\\''"
@@ -99,68 +102,59 @@ export const goSyntaxError = (text: string): string | undefined => {
       while (i < n && isDigit(text.charCodeAt(i))) i++
     }
   }
-  const value = (): void => {
+  // Iterative, with an explicit stack of open containers, so that deep nesting cannot overflow the
+  // call stack; like Go's scanner it refuses the 10001st level ("exceeded max depth").
+  const objectKey = () => {
     skip()
     if (i >= n) throw new SyntaxFailure(endOfInput)
-    const c = text[i]!
-    if (c === "{") {
-      i++
+    if (text[i] !== "\"") fail("looking for beginning of object key string")
+    string()
+    skip()
+    if (i >= n) throw new SyntaxFailure(endOfInput)
+    if (text[i] !== ":") fail("after object key")
+    i++
+  }
+  const value = (): void => {
+    const open: Array<"{" | "["> = []
+    for (;;) {
       skip()
-      if (text[i] === "}") {
+      if (i >= n) throw new SyntaxFailure(endOfInput)
+      const c = text[i]!
+      if (c === "{" || c === "[") {
+        if (open.length + 1 > maxNestingDepth) fail("exceeded max depth")
         i++
-        return
-      }
+        skip()
+        if (text[i] !== (c === "{" ? "}" : "]")) {
+          open.push(c)
+          if (c === "{") objectKey()
+          continue
+        }
+        i++
+      } else if (c === "\"") string()
+      else if (c === "-" || isDigit(text.charCodeAt(i))) number()
+      else if (c === "t") literal("true")
+      else if (c === "f") literal("false")
+      else if (c === "n") literal("null")
+      else fail("looking for beginning of value")
+      // A value is complete: close containers until one expects another element.
       for (;;) {
-        skip()
-        if (i >= n) throw new SyntaxFailure(endOfInput)
-        if (text[i] !== "\"") fail("looking for beginning of object key string")
-        string()
-        skip()
-        if (i >= n) throw new SyntaxFailure(endOfInput)
-        if (text[i] !== ":") fail("after object key")
-        i++
-        value()
+        const top = open[open.length - 1]
+        if (top === undefined) return
         skip()
         if (i >= n) throw new SyntaxFailure(endOfInput)
         if (text[i] === ",") {
           i++
+          if (top === "{") objectKey()
+          break
+        }
+        if (text[i] === (top === "{" ? "}" : "]")) {
+          i++
+          open.pop()
           continue
         }
-        if (text[i] === "}") {
-          i++
-          return
-        }
-        fail("after object key:value pair")
+        fail(top === "{" ? "after object key:value pair" : "after array element")
       }
     }
-    if (c === "[") {
-      i++
-      skip()
-      if (text[i] === "]") {
-        i++
-        return
-      }
-      for (;;) {
-        value()
-        skip()
-        if (i >= n) throw new SyntaxFailure(endOfInput)
-        if (text[i] === ",") {
-          i++
-          continue
-        }
-        if (text[i] === "]") {
-          i++
-          return
-        }
-        fail("after array element")
-      }
-    }
-    if (c === "\"") return string()
-    if (c === "-" || isDigit(text.charCodeAt(i))) return number()
-    if (c === "t") return literal("true")
-    if (c === "f") return literal("false")
-    if (c === "n") return literal("null")
-    fail("looking for beginning of value")
   }
   try {
     value()
