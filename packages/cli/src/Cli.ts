@@ -87,15 +87,21 @@ export const describeFailure = (error: unknown): { readonly exitCode: number; re
 
 const cli = Command.run(command, { name: "tokenrequest", version })
 
-// @effect/cli prints parse errors as multi-line help docs on stderr; the runner prints them itself.
-const withoutHelpDocErrors = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Console.consoleWith((console) =>
-    Console.withConsole(effect, {
+// What @effect/cli prints goes through this console: parse errors (multi-line help docs on stderr)
+// are dropped, the runner prints them as one line; help and version text loses its ANSI styling when
+// stdout is not a terminal (or NO_COLOR is set) and its trailing blank line.
+const cliConsole = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Console.consoleWith((console) => {
+    const plain = !Output.stdoutIsTerminal() || (process.env.NO_COLOR ?? "") !== ""
+    const clean = (args: ReadonlyArray<unknown>) =>
+      args.map((arg) => (typeof arg === "string" ? (plain ? stripAnsi(arg) : arg).replace(/\n+$/, "") : arg))
+    return Console.withConsole(effect, {
       ...console,
+      log: (...args) => console.log(...clean(args)),
       error: () => Effect.void,
-      unsafe: { ...console.unsafe, error: () => {} }
+      unsafe: { ...console.unsafe, log: (...args) => console.unsafe.log(...clean(args)), error: () => {} }
     })
-  )
+  })
 
 /**
  * Runs the CLI on `process.argv`-style arguments (`[node, script, ...args]`) and returns the exit
@@ -105,7 +111,7 @@ const withoutHelpDocErrors = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.E
  * @category running
  */
 export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, CliApp.CliApp.Environment> =>
-  withoutHelpDocErrors(cli([...argv.slice(0, 2), ...Argv.normalize(argv.slice(2))])).pipe(
+  cliConsole(cli([...argv.slice(0, 2), ...Argv.normalize(argv.slice(2))])).pipe(
     Effect.as(0),
     Effect.catchAll((error) => {
       const { exitCode, line } = describeFailure(error)

@@ -27,9 +27,10 @@ describe("tokenrequest binary", () => {
     Effect.gen(function*() {
       const result = yield* run(["--help"])
       assert.strictEqual(result.code, 0)
-      for (const command of ["create token", "review", "decode", "keys generate", "keys jwks", "keys kid"]) {
+      for (const command of ["serve", "create token", "review", "decode", "keys generate", "keys jwks", "keys kid"]) {
         assert.include(result.stdout, command)
       }
+      assert.notInclude(result.stdout, "\u001b[", "no terminal styling on a pipe")
     }))
 
   it.live("--help works on every subcommand and lists kubectl's flags", () =>
@@ -51,7 +52,7 @@ describe("tokenrequest binary", () => {
       const result = yield* run(["--version"])
       assert.strictEqual(result.code, 0)
       const manifest = JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.url), "utf8"))
-      assert.strictEqual(result.stdout.trim(), manifest.version)
+      assert.strictEqual(result.stdout, `${manifest.version}\n`)
     }))
 
   it.live("an unknown flag is one line and exit code 2", () =>

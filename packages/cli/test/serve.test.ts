@@ -5,6 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as https from "node:https"
 import * as path from "node:path"
@@ -120,5 +121,60 @@ describe.skipIf(!serveAvailable)("against the reference server", () => {
       const unauthorized = yield* run(["create", "token", "builder", "-n", "ci", "--server", server.url, "--token", "nope"])
       assert.strictEqual(unauthorized.code, 1)
       assert.deepStrictEqual(lines(unauthorized.stderr), ["error: failed to create token: Unauthorized"])
+    }).pipe(Effect.scoped), 90_000)
+
+  it.live("x509 client certificates from a kubeconfig or from flags (--client-ca-file, ABAC)", () =>
+    Effect.gen(function*() {
+      const pki = fs.mkdtempSync(path.join(fs.realpathSync(process.env.TMPDIR ?? "/tmp"), "tokenrequest-pki-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(pki, { recursive: true, force: true })))
+      const openssl = (...args: Array<string>) => execFileSync("openssl", args, { cwd: pki, stdio: "pipe", timeout: 20_000 })
+      openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=client-ca")
+      for (const user of ["alice", "mallory"]) {
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${user}.key`, "-out", `${user}.csr`, "-subj", `/O=devs/CN=${user}`)
+        openssl("x509", "-req", "-in", `${user}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${user}.crt`, "-days", "1")
+      }
+      const policy = path.join(pki, "policy.jsonl")
+      fs.writeFileSync(
+        policy,
+        JSON.stringify({
+          apiVersion: "abac.authorization.kubernetes.io/v1beta1",
+          kind: "Policy",
+          spec: { user: "alice", namespace: "*", resource: "*", apiGroup: "*" }
+        }) + "\n"
+      )
+      const server = yield* ReferenceServer.start(() => [
+        "--client-ca-file", path.join(pki, "ca.crt"),
+        "--authorization-mode", "ABAC",
+        "--authorization-policy-file", policy
+      ])
+      const { ca, server: url } = kubeconfigOf(server.kubeconfig)
+      fs.writeFileSync(path.join(pki, "server-ca.crt"), ca!)
+      const kubeconfig = path.join(pki, "alice.kubeconfig")
+      fs.writeFileSync(kubeconfig, [
+        "apiVersion: v1",
+        "kind: Config",
+        "clusters:",
+        `- {name: ref, cluster: {server: "${url}", certificate-authority: server-ca.crt}}`,
+        "users:",
+        "- {name: alice, user: {client-certificate: alice.crt, client-key: alice.key}}",
+        "contexts:",
+        "- {name: alice, context: {cluster: ref, user: alice, namespace: ci}}",
+        "current-context: alice",
+        ""
+      ].join("\n"))
+      const alice = yield* run(["create", "token", "builder", "--kubeconfig", kubeconfig])
+      assert.strictEqual(alice.code, 0, alice.stderr)
+      assert.match(alice.stdout, /^[\w-]+\.[\w-]+\.[\w-]+$/)
+      const flags = (user: string) => [
+        "--server", url, "--certificate-authority", path.join(pki, "server-ca.crt"),
+        "--client-certificate", path.join(pki, `${user}.crt`), "--client-key", path.join(pki, `${user}.key`)
+      ]
+      const aliceByFlags = yield* run(["review", alice.stdout, ...flags("alice")])
+      assert.strictEqual(aliceByFlags.code, 0, aliceByFlags.stderr)
+      const mallory = yield* run(["create", "token", "builder", "-n", "ci", ...flags("mallory")])
+      assert.strictEqual(mallory.code, 1)
+      assert.deepStrictEqual(lines(mallory.stderr), [
+        'error: failed to create token: serviceaccounts "builder" is forbidden: User "mallory" cannot create resource "serviceaccounts/token" in API group "" in the namespace "ci": No policy matched.'
+      ])
     }).pipe(Effect.scoped), 90_000)
 })
