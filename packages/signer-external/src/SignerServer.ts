@@ -99,7 +99,7 @@ export const signClaims = (key: SigningKey.SigningKey, claims: string): SignJWTR
   return { header, signature: signature.toString("base64url") }
 }
 
-const base64url = /^[A-Za-z0-9_-]+$/
+const base64url = /^[A-Za-z0-9_-]*$/
 
 const grpcError = (code: grpc.status, details: string): Partial<grpc.StatusObject> => ({ code, details })
 
