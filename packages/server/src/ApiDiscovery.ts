@@ -30,7 +30,7 @@ export const version = {
   platform: `${process.platform}/${process.arch === "x64" ? "amd64" : process.arch}`
 } as const
 
-const objectVerbs = ["create", "delete", "get", "list"]
+const objectVerbs = ["create", "delete", "get", "list", "watch"]
 
 const coreResources = [
   { name: "namespaces", singularName: "namespace", namespaced: false, kind: "Namespace", verbs: objectVerbs, shortNames: ["ns"] },

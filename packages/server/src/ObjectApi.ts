@@ -16,6 +16,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import * as crypto from "node:crypto"
 import { Forbidden, Invalid, NotFound } from "@tokenrequest/domain/Errors"
 import { FieldError } from "@tokenrequest/domain/FieldError"
@@ -356,6 +357,36 @@ export const handle = (
           metadata: { resourceVersion },
           items: objects.map(toWire)
         })
+      }
+      case "watch": {
+        const select = selector(kind, url.searchParams.get("fieldSelector"), url.searchParams.get("labelSelector"))
+        if (typeof select !== "function") return yield* respondStatus(select)
+        const inScope = (object: KubeObject.KubeObject) =>
+          object.kind === kind && (!namespaced || namespace === "" || object.metadata.namespace === namespace) &&
+          select(object)
+        const asTable = wantsTable(request.headers["accept"])
+        const encoder = new TextEncoder()
+        const event = (type: string, object: KubeObject.KubeObject) =>
+          encoder.encode(
+            JSON.stringify({ type, object: asTable ? table(kind, [object], object.metadata.resourceVersion ?? "", Date.now()) : toWire(object) }) + "\n"
+          )
+        const resourceVersion = url.searchParams.get("resourceVersion")
+        const existing = resourceVersion === null || resourceVersion === "" || resourceVersion === "0"
+          ? (yield* store.list(kind, namespaced && namespace !== "" ? namespace : undefined)).filter(select)
+          : []
+        const timeoutSeconds = Number(url.searchParams.get("timeoutSeconds") ?? "")
+        const changes = store.watch.pipe(
+          Stream.filter((change) => inScope(change.object)),
+          Stream.map((change) => event(change.type, change.object)),
+          Stream.catchAll(() => Stream.empty)
+        )
+        const body = Stream.concat(Stream.fromIterable(existing.map((object) => event("ADDED", object))), changes)
+        return HttpServerResponse.stream(
+          Number.isFinite(timeoutSeconds) && timeoutSeconds > 0
+            ? Stream.interruptWhen(body, Effect.sleep(`${timeoutSeconds} seconds`))
+            : body,
+          { status: 200, contentType: "application/json;stream=watch" }
+        )
       }
       case "get": {
         const found = yield* store.get(kind, namespace, info.name)

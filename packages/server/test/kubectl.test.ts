@@ -7,7 +7,9 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as k8s from "@kubernetes/client-node"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { kubectl, request, root, type Running, startServer } from "./fixtures/process.js"
+import { spawn } from "node:child_process"
+import * as os from "node:os"
+import { kubectl, kubectlPath, request, root, type Running, startServer } from "./fixtures/process.js"
 
 let server: Running
 
@@ -112,6 +114,27 @@ describe("tokenrequest serve (npm start defaults)", () => {
     assert.strictEqual(kubectl(server.kubeconfig, ["delete", "namespace", "team"]).status, 0)
     // kubectl checks the namespace after a NotFound and reports that instead.
     assert.include(kubectl(server.kubeconfig, ["get", "sa", "bot", "-n", "team"]).stderr, `namespaces "team" not found`)
+  })
+
+  it("kubectl get -w streams changes", async () => {
+    const watcher = spawn(kubectlPath(), ["get", "pods", "-n", "demo", "-w", "-o", "name"], {
+      env: { ...process.env, KUBECONFIG: server.kubeconfig, HOME: os.tmpdir() },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let seen = ""
+    watcher.stdout.on("data", (chunk) => (seen += chunk))
+    try {
+      const waitFor = async (text: string) => {
+        for (let i = 0; i < 100 && !seen.includes(text); i++) await new Promise((r) => setTimeout(r, 100))
+        return seen.includes(text)
+      }
+      assert.isTrue(await waitFor("pod/web"), seen)
+      assert.strictEqual(kubectl(server.kubeconfig, ["run", "watched", "-n", "demo", "--image", "busybox"]).status, 0)
+      assert.isTrue(await waitFor("pod/watched"), seen)
+      kubectl(server.kubeconfig, ["delete", "pod", "watched", "-n", "demo"])
+    } finally {
+      watcher.kill("SIGTERM")
+    }
   })
 
   it("kubectl auth whoami shows the admin, and a service-account token authenticates as the service account", () => {
