@@ -89,12 +89,19 @@ export const routeTable: ReadonlyArray<{ readonly method: string; readonly path:
 
 /**
  * Escapes a warning text as Go's `NewWarningHeader` does and formats the header value
- * `299 - "<text>"`.
+ * `299 - "<text>"`. The value is a byte string: non-ASCII text goes out as its UTF-8 bytes (what Go
+ * writes), and control characters, which no HTTP header may carry, become spaces.
  *
  * @since 0.1.0
  * @category encoding
  */
-export const warningHeader = (text: string): string => `299 - "${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`
+export const warningHeader = (text: string): string => {
+  const escaped = text.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, " ")
+  const bytes = new TextEncoder().encode(escaped)
+  let value = ""
+  for (let i = 0; i < bytes.length; i += 4096) value += String.fromCharCode(...bytes.subarray(i, i + 4096))
+  return `299 - "${value}"`
+}
 
 const encodableKinds: ReadonlySet<string> = new Set<Protobuf.EncodableKind>([
   "TokenRequest",
@@ -210,8 +217,44 @@ export const fields: { readonly [K in "TokenRequest" | "TokenReview" | "SelfSubj
  * @since 0.1.0
  * @category encoding
  */
-export const warningHeaders = (texts: ReadonlyArray<string>): Record<string, string> =>
-  texts.length === 0 ? {} : { warning: texts.map(warningHeader).join(", ") }
+export const warningHeaders = (texts: ReadonlyArray<string>): Record<string, string> => {
+  const unique = [...new Set(texts.filter((text) => text !== ""))]
+  if (unique.length === 0) return {}
+  return { warning: truncateWarnings(unique).map(warningHeader).join(", ") }
+}
+
+/** The apiserver's warning recorder limits: 4096 runes in total, then 256 runes per warning. */
+const truncateAtTotalRunes = 4 * 1024
+const truncateItemRunes = 256
+
+/**
+ * The apiserver's warning recorder (`filters/warning.go`): warnings are added whole while their
+ * total stays within 4096 runes; the one that would pass it switches to truncation, the warnings so
+ * far are replayed cut to 256 runes each, later ones are cut too, and once the total reaches 4096
+ * runes the rest are dropped.
+ */
+const truncateWarnings = (texts: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const cut = (runes: ReadonlyArray<string>) => (runes.length > truncateItemRunes ? runes.slice(0, truncateItemRunes) : runes)
+  const recorded: Array<ReadonlyArray<string>> = []
+  let kept: Array<ReadonlyArray<string>> = []
+  let written = 0
+  let truncating = false
+  for (const text of texts) {
+    if (truncating && written >= truncateAtTotalRunes) break
+    const runes = [...text]
+    recorded.push(runes)
+    const item = truncating ? cut(runes) : runes
+    if (truncating || written + item.length <= truncateAtTotalRunes) {
+      kept.push(item)
+      written += item.length
+      continue
+    }
+    truncating = true
+    kept = recorded.map(cut)
+    written = kept.reduce((total, r) => total + r.length, 0)
+  }
+  return kept.map((runes) => runes.join(""))
+}
 
 const param = (name: string) => Effect.map(HttpRouter.params, (params) => params[name] ?? "")
 
