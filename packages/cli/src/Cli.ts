@@ -23,6 +23,7 @@ import * as Output from "./internal/output.js"
 import { keysCommand } from "./KeysCommand.js"
 import { reviewCommand } from "./ReviewCommand.js"
 import { serveCommand } from "./ServeCommand.js"
+import { signerCommand } from "./SignerCommand.js"
 
 /**
  * The CLI's version: the `version` of `@tokenrequest/cli`'s package.json.
@@ -49,7 +50,7 @@ export const command = Command.make("tokenrequest").pipe(
   Command.withDescription(
     "The Kubernetes ServiceAccount TokenRequest API: a reference server and the client commands to mint, review and decode tokens"
   ),
-  Command.withSubcommands([serveCommand, createCommand, reviewCommand, decodeCommand, keysCommand])
+  Command.withSubcommands([serveCommand, createCommand, reviewCommand, decodeCommand, keysCommand, signerCommand])
 )
 
 const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, "")

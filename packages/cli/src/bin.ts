@@ -6,6 +6,7 @@
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Cli from "./Cli.js"
@@ -14,6 +15,14 @@ Cli.run(process.argv).pipe(
   Effect.provide(NodeContext.layer),
   NodeRuntime.runMain({
     disableErrorReporting: true,
-    teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : 130)
+    // The exit code the runner chose; 0 after a graceful stop on SIGTERM/SIGINT (interruption).
+    teardown: (exit, onExit) =>
+      onExit(
+        Exit.isSuccess(exit)
+          ? typeof exit.value === "number" ? exit.value : 0
+          : Cause.isInterruptedOnly(exit.cause)
+          ? 0
+          : 1
+      )
   })
 )

@@ -5,12 +5,12 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { execFileSync } from "node:child_process"
+import { execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as https from "node:https"
 import * as path from "node:path"
 import { beforeAll } from "vitest"
-import { build, lines, run } from "./fixtures/binary.js"
+import { binary, build, lines, run } from "./fixtures/binary.js"
 import * as ReferenceServer from "./fixtures/referenceServer.js"
 
 const serveAvailable = fs.readFileSync(new URL("../src/ServeCommand.ts", import.meta.url), "utf8").includes(
@@ -177,4 +177,31 @@ describe.skipIf(!serveAvailable)("against the reference server", () => {
         'error: failed to create token: serviceaccounts "builder" is forbidden: User "mallory" cannot create resource "serviceaccounts/token" in API group "" in the namespace "ci": No policy matched.'
       ])
     }).pipe(Effect.scoped), 90_000)
+
+  it.live("serve stops gracefully with exit code 0 on SIGTERM, after printing `listening on <url>` first", () =>
+    Effect.async<{ code: number | null; first: string }>((resume) => {
+      const child = spawn(process.execPath, [binary, "serve", "--port", "0", "--insecure-plain-http"], {
+        stdio: ["ignore", "pipe", "ignore"]
+      })
+      let stdout = ""
+      let signalled = false
+      const killer = setTimeout(() => child.kill("SIGKILL"), 30_000)
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString("utf8")
+        if (!signalled && stdout.includes("\n")) {
+          signalled = true
+          child.kill("SIGTERM")
+        }
+      })
+      child.on("exit", (code) => {
+        clearTimeout(killer)
+        resume(Effect.succeed({ code, first: stdout.split("\n")[0]! }))
+      })
+      return Effect.sync(() => child.kill("SIGKILL"))
+    }).pipe(
+      Effect.map(({ code, first }) => {
+        assert.match(first, /^listening on http:\/\/127\.0\.0\.1:\d+$/)
+        assert.strictEqual(code, 0)
+      })
+    ), 60_000)
 })
