@@ -20,6 +20,7 @@ import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequ
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
@@ -529,7 +530,8 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
   })
 
 /**
- * Runs the server until interrupted, printing the startup lines on stdout and warnings on stderr.
+ * Runs the server until interrupted, printing the startup lines on stdout, warnings and log lines on
+ * stderr.
  *
  * @since 0.1.0
  * @category running
@@ -545,4 +547,4 @@ export const serve = (options: Options = {}): Effect.Effect<never, StartError> =
       }),
       Effect.never
     )
-  )
+  ).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))))
