@@ -252,7 +252,7 @@ const expectExpirationTimestamp = (e: Expectations, issued: Issued): void => {
 const check = (id: string, chapter: string, title: string, run: Check["run"]): Check => ({ id, chapter, title, run })
 
 const discoveryChecks: ReadonlyArray<Check> = [
-  check("discovery.openid-configuration", "discovery.md",
+  check("discovery.openid-configuration", "10-discovery.md",
     "GET /.well-known/openid-configuration answers the OIDC discovery document", (context) =>
     Effect.gen(function*() {
       const response = yield* Http.request(context.endpoint, "GET", "/.well-known/openid-configuration")
@@ -275,7 +275,7 @@ const discoveryChecks: ReadonlyArray<Check> = [
         show(response.headers["cache-control"]))
       yield* e.done
     })),
-  check("discovery.jwks", "discovery.md", "GET /openid/v1/jwks answers the key set the discovery document advertises", (context) =>
+  check("discovery.jwks", "10-discovery.md", "GET /openid/v1/jwks answers the key set the discovery document advertises", (context) =>
     Effect.gen(function*() {
       const response = yield* Http.request(context.endpoint, "GET", "/openid/v1/jwks")
       if (response.status !== 200) return yield* fail(`expected 200, got ${describeResponse(response)}`)
@@ -302,7 +302,7 @@ const discoveryChecks: ReadonlyArray<Check> = [
 ]
 
 const defaultingChecks: ReadonlyArray<Check> = [
-  check("defaulting.expiration", "defaulting.md", "expirationSeconds defaults to 3600", (context) =>
+  check("defaulting.expiration", "02-defaulting.md", "expirationSeconds defaults to 3600", (context) =>
     Effect.gen(function*() {
       const issued = yield* issue(context, {})
       const e = new Expectations()
@@ -310,7 +310,7 @@ const defaultingChecks: ReadonlyArray<Check> = [
       e.equal("exp - iat", issued.lifetime, constants.defaultExpirationSeconds)
       yield* e.done
     })),
-  check("defaulting.audiences", "defaulting.md", "empty audiences default to the API audiences, echoed in spec and aud", (context) =>
+  check("defaulting.audiences", "02-defaulting.md", "empty audiences default to the API audiences, echoed in spec and aud", (context) =>
     Effect.gen(function*() {
       const issued = yield* issue(context, { audiences: [] })
       const aud = issued.claims["aud"]
@@ -324,7 +324,7 @@ const defaultingChecks: ReadonlyArray<Check> = [
       yield* e.done
       context.apiAudiences = (aud as Array<unknown>).map(String)
     })),
-  check("defaulting.metadata", "defaulting.md",
+  check("defaulting.metadata", "02-defaulting.md",
     "the answer's metadata carries the service account's name, namespace and UID and the issue time", (context) =>
     Effect.gen(function*() {
       const issued = yield* issue(context, {})
@@ -358,14 +358,14 @@ const invalid = (context: Context, value: number, detail: string) =>
     }))
 
 const validationChecks: ReadonlyArray<Check> = [
-  check("validation.minimum", "validation.md", "expirationSeconds 599 is refused with 422 Invalid and the upstream message", (context) =>
+  check("validation.minimum", "03-validation.md", "expirationSeconds 599 is refused with 422 Invalid and the upstream message", (context) =>
     invalid(context, 599, "may not specify a duration less than 10 minutes")),
-  check("validation.minimum-boundary", "validation.md", "expirationSeconds 600 is accepted", (context) =>
+  check("validation.minimum-boundary", "03-validation.md", "expirationSeconds 600 is accepted", (context) =>
     Effect.gen(function*() {
       const issued = yield* issue(context, { expirationSeconds: 600 })
       yield* new Expectations().equal("spec.expirationSeconds", issued.spec["expirationSeconds"], 600).equal("exp - iat", issued.lifetime, 600).done
     })),
-  check("validation.maximum-boundary", "validation.md", "expirationSeconds 2^32 is accepted (clamped when a maximum is configured)", (context) =>
+  check("validation.maximum-boundary", "03-validation.md", "expirationSeconds 2^32 is accepted (clamped when a maximum is configured)", (context) =>
     Effect.gen(function*() {
       const issued = yield* issue(context, { expirationSeconds: constants.maxExpirationSeconds })
       const granted = Number(issued.spec["expirationSeconds"])
@@ -374,9 +374,9 @@ const validationChecks: ReadonlyArray<Check> = [
         .that("spec.expirationSeconds <= 2^32", granted <= constants.maxExpirationSeconds && granted >= 3600, show(granted))
         .equal("exp - iat", issued.lifetime, granted).done
     })),
-  check("validation.maximum", "validation.md", "expirationSeconds 2^32+1 is refused with 422 Invalid and the upstream message", (context) =>
+  check("validation.maximum", "03-validation.md", "expirationSeconds 2^32+1 is refused with 422 Invalid and the upstream message", (context) =>
     invalid(context, constants.maxExpirationSeconds + 1, "may not specify a duration larger than 2^32 seconds")),
-  check("validation.name-mismatch", "validation.md", "a body metadata.name other than the service account's is refused with 422", (context) =>
+  check("validation.name-mismatch", "03-validation.md", "a body metadata.name other than the service account's is refused with 422", (context) =>
     Effect.flatMap(requestToken(context, {}, { metadata: { name: "someone-else" } }), (response) =>
       status(response, {
         code: 422,
@@ -389,7 +389,7 @@ const validationChecks: ReadonlyArray<Check> = [
           causes: [{ reason: "FieldValueInvalid", message: `Invalid value: "someone-else": must match the service account name if specified`, field: "metadata.name" }]
         }
       }))),
-  check("validation.uid-mismatch", "validation.md", "a body metadata.uid other than the service account's is refused with 409 Conflict", (context) =>
+  check("validation.uid-mismatch", "03-validation.md", "a body metadata.uid other than the service account's is refused with 409 Conflict", (context) =>
     Effect.flatMap(requestToken(context, {}, { metadata: { uid: "00000000-0000-4000-8000-000000000000" } }), (response) =>
       status(response, {
         code: 409,
@@ -397,7 +397,7 @@ const validationChecks: ReadonlyArray<Check> = [
         message: `Operation cannot be fulfilled on TokenRequest.${group} "${context.fixture.serviceAccount.name}": the UID in the token request (00000000-0000-4000-8000-000000000000) does not match the UID of the service account (${context.fixture.serviceAccount.uid})`,
         details: { name: context.fixture.serviceAccount.name, group, kind: "TokenRequest" }
       }))),
-  check("errors.service-account-not-found", "errors.md", "a token for a missing service account is 404 NotFound", (context) =>
+  check("errors.service-account-not-found", "11-errors.md", "a token for a missing service account is 404 NotFound", (context) =>
     Effect.flatMap(requestToken(context, {}, { serviceAccount: "conformance-missing-sa" }), (response) =>
       status(response, {
         code: 404,
@@ -408,7 +408,7 @@ const validationChecks: ReadonlyArray<Check> = [
 ]
 
 const expirationChecks: ReadonlyArray<Check> = [
-  check("expiration.timestamp", "expiration.md", "status.expirationTimestamp = iat + spec.expirationSeconds and <= exp", (context) =>
+  check("expiration.timestamp", "04-expiration.md", "status.expirationTimestamp = iat + spec.expirationSeconds and <= exp", (context) =>
     Effect.gen(function*() {
       const e = new Expectations()
       for (const expirationSeconds of [600, 3600, 7200]) {
@@ -419,7 +419,7 @@ const expirationChecks: ReadonlyArray<Check> = [
       expectExpirationTimestamp(e, bound)
       yield* e.done
     })),
-  check("expiration.clamp", "expiration.md",
+  check("expiration.clamp", "04-expiration.md",
     "a lifetime above --service-account-max-token-expiration is shortened with a Warning", (context) =>
     Effect.gen(function*() {
       const requested = constants.maxExpirationSeconds
@@ -438,7 +438,7 @@ const expirationChecks: ReadonlyArray<Check> = [
       e.equal("no Warning below the maximum", below.response.warnings, [])
       yield* e.done
     })),
-  check("expiration.extension", "expiration.md",
+  check("expiration.extension", "04-expiration.md",
     "a Pod-bound 3607-second token for the API audiences is extended, with warnafter = iat + 3607", (context) =>
     Effect.gen(function*() {
       const issued = yield* issue(context, {
@@ -471,7 +471,7 @@ const expirationChecks: ReadonlyArray<Check> = [
       expectExpirationTimestamp(e, issued)
       yield* e.done
     })),
-  check("expiration.extension-conditions", "expiration.md",
+  check("expiration.extension-conditions", "04-expiration.md",
     "only exactly 3607 s, Pod-bound, API audiences is extended: other audiences, 3608 s, Secret- and unbound tokens are not", (context) =>
     Effect.gen(function*() {
       if (context.extension !== true) return yield* skip("the token expiration extension is not enabled")
@@ -494,14 +494,14 @@ const expirationChecks: ReadonlyArray<Check> = [
 ]
 
 const audienceChecks: ReadonlyArray<Check> = [
-  check("audiences.explicit", "audiences.md", "requested audiences are kept in order in spec and as the aud array", (context) =>
+  check("audiences.explicit", "05-audiences.md", "requested audiences are kept in order in spec and as the aud array", (context) =>
     Effect.gen(function*() {
       const issued = yield* issue(context, { audiences: ["conformance-b", "conformance-a"] })
       yield* new Expectations()
         .equal("spec.audiences", issued.spec["audiences"], ["conformance-b", "conformance-a"])
         .equal("aud", issued.claims["aud"], ["conformance-b", "conformance-a"]).done
     })),
-  check("audiences.single", "audiences.md", "a single audience is still a JSON array in aud", (context) =>
+  check("audiences.single", "05-audiences.md", "a single audience is still a JSON array in aud", (context) =>
     Effect.gen(function*() {
       const issued = yield* issue(context, { audiences: ["conformance-a"] })
       yield* new Expectations().equal("aud", issued.claims["aud"], ["conformance-a"])
@@ -510,7 +510,7 @@ const audienceChecks: ReadonlyArray<Check> = [
 ]
 
 const claimsChecks: ReadonlyArray<Check> = [
-  check("claims.layout", "claims.md", "an unbound token carries iss, sub, aud, exp, iat, nbf, jti and kubernetes.io, keys sorted", (context) =>
+  check("claims.layout", "07-claims.md", "an unbound token carries iss, sub, aud, exp, iat, nbf, jti and kubernetes.io, keys sorted", (context) =>
     Effect.gen(function*() {
       const audiences = yield* apiAudiences(context)
       const issued = yield* issue(context, {})
@@ -539,7 +539,7 @@ const claimsChecks: ReadonlyArray<Check> = [
 const ref = (kind: string, name: string, uid?: string) => ({ kind, apiVersion: "v1", name, ...(uid !== undefined ? { uid } : {}) })
 
 const bindingChecks: ReadonlyArray<Check> = [
-  check("binding.pod", "binding.md", "a Pod-bound token names the pod and the node it is scheduled on", (context) =>
+  check("binding.pod", "06-binding.md", "a Pod-bound token names the pod and the node it is scheduled on", (context) =>
     Effect.gen(function*() {
       const f = context.fixture
       const issued = yield* issue(context, { boundObjectRef: ref("Pod", f.pod.name, f.pod.uid) })
@@ -549,7 +549,7 @@ const bindingChecks: ReadonlyArray<Check> = [
         .equal("kubernetes.io.node", issued.kubernetes["node"], { name: f.node.name, uid: f.node.uid })
         .equal("kubernetes.io.secret", issued.kubernetes["secret"], undefined).done
     })),
-  check("binding.secret", "binding.md", "a Secret-bound token names the secret", (context) =>
+  check("binding.secret", "06-binding.md", "a Secret-bound token names the secret", (context) =>
     Effect.gen(function*() {
       const f = context.fixture
       const issued = yield* issue(context, { boundObjectRef: ref("Secret", f.secret.name) })
@@ -558,7 +558,7 @@ const bindingChecks: ReadonlyArray<Check> = [
         .equal("kubernetes.io.pod", issued.kubernetes["pod"], undefined)
         .equal("kubernetes.io.node", issued.kubernetes["node"], undefined).done
     })),
-  check("binding.node", "binding.md", "a Node-bound token names the node", (context) =>
+  check("binding.node", "06-binding.md", "a Node-bound token names the node", (context) =>
     Effect.gen(function*() {
       const f = context.fixture
       const issued = yield* issue(context, { boundObjectRef: ref("Node", f.node.name, f.node.uid) })
@@ -567,7 +567,7 @@ const bindingChecks: ReadonlyArray<Check> = [
         .equal("kubernetes.io.pod", issued.kubernetes["pod"], undefined).done
     })),
   ...(["Pod", "Secret", "Node"] as const).map((kind) =>
-    check(`binding.${kind.toLowerCase()}-not-found`, "binding.md", `binding to a missing ${kind} is 404 NotFound`, (context) =>
+    check(`binding.${kind.toLowerCase()}-not-found`, "06-binding.md", `binding to a missing ${kind} is 404 NotFound`, (context) =>
       Effect.flatMap(requestToken(context, { boundObjectRef: ref(kind, "conformance-missing") }), (response) => {
         const resource = `${kind.toLowerCase()}s`
         return status(response, {
@@ -578,7 +578,7 @@ const bindingChecks: ReadonlyArray<Check> = [
         })
       }))
   ),
-  check("binding.pod-other-service-account", "binding.md",
+  check("binding.pod-other-service-account", "06-binding.md",
     "binding to a pod of another service account is 400 BadRequest", (context) =>
     Effect.flatMap(requestToken(context, { boundObjectRef: ref("Pod", context.fixture.otherPod.name) }), (response) =>
       status(response, {
@@ -588,7 +588,7 @@ const bindingChecks: ReadonlyArray<Check> = [
         details: null
       }))),
   ...(["Pod", "Secret", "Node"] as const).map((kind) =>
-    check(`binding.${kind.toLowerCase()}-uid-mismatch`, "binding.md", `a ${kind} reference with a stale UID is 409 Conflict`, (context) => {
+    check(`binding.${kind.toLowerCase()}-uid-mismatch`, "06-binding.md", `a ${kind} reference with a stale UID is 409 Conflict`, (context) => {
       const name = kind === "Pod" ? context.fixture.pod.name : kind === "Secret" ? context.fixture.secret.name : context.fixture.node.name
       const stale = "00000000-0000-4000-8000-00000000dead"
       return Effect.flatMap(requestToken(context, { boundObjectRef: ref(kind, name, stale) }), (response) =>
@@ -600,10 +600,10 @@ const bindingChecks: ReadonlyArray<Check> = [
         }))
     })
   ),
-  check("binding.unsupported-kind", "binding.md", "binding to a ConfigMap is 400 BadRequest naming the group/version/kind", (context) =>
+  check("binding.unsupported-kind", "06-binding.md", "binding to a ConfigMap is 400 BadRequest naming the group/version/kind", (context) =>
     Effect.flatMap(requestToken(context, { boundObjectRef: ref("ConfigMap", "anything") }), (response) =>
       status(response, { code: 400, reason: "BadRequest", message: "cannot bind token to object of type /v1, Kind=ConfigMap", details: null }))),
-  check("binding.group-version", "binding.md", "only the group of apiVersion counts: apps/v1 Pod is unsupported, v2 Pod is a Pod", (context) =>
+  check("binding.group-version", "06-binding.md", "only the group of apiVersion counts: apps/v1 Pod is unsupported, v2 Pod is a Pod", (context) =>
     Effect.gen(function*() {
       const apps = yield* requestToken(context, { boundObjectRef: { kind: "Pod", apiVersion: "apps/v1", name: context.fixture.pod.name } })
       yield* status(apps, { code: 400, reason: "BadRequest", message: "cannot bind token to object of type apps/v1, Kind=Pod", details: null })
@@ -628,7 +628,7 @@ const reviewUser = (context: Context, extra: Record<string, ReadonlyArray<string
 }
 
 const reviewChecks: ReadonlyArray<Check> = [
-  check("review.unbound", "review.md", "TokenReview authenticates an unbound token: user, groups, credential-id, audiences", (context) =>
+  check("review.unbound", "08-review.md", "TokenReview authenticates an unbound token: user, groups, credential-id, audiences", (context) =>
     Effect.gen(function*() {
       const audiences = yield* apiAudiences(context)
       const issued = yield* issue(context, {})
@@ -639,7 +639,7 @@ const reviewChecks: ReadonlyArray<Check> = [
         .equal("status.audiences", result["audiences"], audiences)
         .equal("status.error", result["error"], undefined).done
     })),
-  check("review.pod", "review.md", "a Pod-bound token's user carries pod-name, pod-uid, node-name and node-uid extras", (context) =>
+  check("review.pod", "08-review.md", "a Pod-bound token's user carries pod-name, pod-uid, node-name and node-uid extras", (context) =>
     Effect.gen(function*() {
       const f = context.fixture
       const issued = yield* issue(context, { boundObjectRef: ref("Pod", f.pod.name) })
@@ -653,7 +653,7 @@ const reviewChecks: ReadonlyArray<Check> = [
           "authentication.kubernetes.io/pod-uid": [f.pod.uid]
         }, issued.claims)).done
     })),
-  check("review.secret-and-node", "review.md", "Secret-bound tokens get no binding extras; Node-bound tokens get node-name and node-uid", (context) =>
+  check("review.secret-and-node", "08-review.md", "Secret-bound tokens get no binding extras; Node-bound tokens get node-name and node-uid", (context) =>
     Effect.gen(function*() {
       const f = context.fixture
       const secret = yield* issue(context, { boundObjectRef: ref("Secret", f.secret.name) })
@@ -668,7 +668,7 @@ const reviewChecks: ReadonlyArray<Check> = [
       }, node.claims))
       yield* e.done
     })),
-  check("review.audiences", "review.md", "status.audiences is the intersection in requested order; no overlap is an audience error", (context) =>
+  check("review.audiences", "08-review.md", "status.audiences is the intersection in requested order; no overlap is an audience error", (context) =>
     Effect.gen(function*() {
       const issued = yield* issue(context, { audiences: ["conformance-a", "conformance-b"] })
       const e = new Expectations()
@@ -686,13 +686,13 @@ const reviewChecks: ReadonlyArray<Check> = [
         `[invalid bearer token, token audiences ["conformance-a" "conformance-b"] is invalid for the target audiences [${audiences.map((a) => JSON.stringify(a)).join(" ")}]]`)
       yield* e.done
     })),
-  check("review.invalid-token", "review.md", "a string that is not a token is `invalid bearer token`, not an HTTP error", (context) =>
+  check("review.invalid-token", "08-review.md", "a string that is not a token is `invalid bearer token`, not an HTTP error", (context) =>
     Effect.gen(function*() {
       const result = yield* review(context, "conformance-not-a-token")
       yield* new Expectations()
         .equal("status", result, { user: {}, error: "invalid bearer token" }).done
     })),
-  check("review.bad-signature", "review.md", "a token with a broken signature fails with the go-jose error", (context) =>
+  check("review.bad-signature", "08-review.md", "a token with a broken signature fails with the go-jose error", (context) =>
     Effect.gen(function*() {
       const issued = yield* issue(context, {})
       const [h, p, s] = issued.token.split(".") as [string, string, string]
@@ -702,7 +702,7 @@ const reviewChecks: ReadonlyArray<Check> = [
       yield* new Expectations()
         .equal("status", result, { user: {}, error: "[invalid bearer token, go-jose/go-jose: error in cryptographic primitive]" }).done
     })),
-  check("review.unknown-key", "review.md", "a token whose kid matches no key fails with `invalid signature, no keys found`", (context) =>
+  check("review.unknown-key", "08-review.md", "a token whose kid matches no key fails with `invalid signature, no keys found`", (context) =>
     Effect.gen(function*() {
       const issued = yield* issue(context, {})
       const [, p, s] = issued.token.split(".") as [string, string, string]
@@ -711,7 +711,7 @@ const reviewChecks: ReadonlyArray<Check> = [
       yield* new Expectations()
         .equal("status", result, { user: {}, error: "[invalid bearer token, invalid signature, no keys found]" }).done
     })),
-  check("review.empty-token", "review.md", "a TokenReview without a token is 400 BadRequest", (context) =>
+  check("review.empty-token", "08-review.md", "a TokenReview without a token is 400 BadRequest", (context) =>
     Effect.flatMap(requestReview(context, ""), (response) =>
       status(response, { code: 400, reason: "BadRequest", message: "token is required for TokenReview in authentication", details: null })))
 ]
@@ -732,7 +732,7 @@ const awaitInvalidation = (context: Context, token: string): Effect.Effect<void,
   })
 
 const invalidationChecks: ReadonlyArray<Check> = [
-  check("review.pod-deleted", "review.md", "deleting the bound pod invalidates the token", (context) =>
+  check("review.pod-deleted", "08-review.md", "deleting the bound pod invalidates the token", (context) =>
     Effect.gen(function*() {
       const f = context.fixture
       const issued = yield* issue(context, { boundObjectRef: ref("Pod", f.doomedPod.name) })
@@ -741,7 +741,7 @@ const invalidationChecks: ReadonlyArray<Check> = [
       yield* Fixtures.remove(context.endpoint, "Pod", f.namespace, f.doomedPod.name)
       yield* awaitInvalidation(context, issued.token)
     })),
-  check("review.secret-deleted", "review.md", "deleting the bound secret invalidates the token", (context) =>
+  check("review.secret-deleted", "08-review.md", "deleting the bound secret invalidates the token", (context) =>
     Effect.gen(function*() {
       const f = context.fixture
       const issued = yield* issue(context, { boundObjectRef: ref("Secret", f.doomedSecret.name) })
@@ -753,7 +753,7 @@ const invalidationChecks: ReadonlyArray<Check> = [
 ]
 
 const keyChecks: ReadonlyArray<Check> = [
-  check("keys.verify", "keys.md", "every token issued in this run verifies with jose against the published JWKS alone", (context) =>
+  check("keys.verify", "09-keys.md", "every token issued in this run verifies with jose against the published JWKS alone", (context) =>
     Effect.gen(function*() {
       if (context.jwks === undefined || context.discovery === undefined) return yield* fail("no JWKS or discovery document was read")
       if (context.tokens.length === 0) return yield* fail("no token was issued")

@@ -203,7 +203,7 @@ const reviewCrafted = (payload: Record<string, unknown>, review: Parameters<type
 export const chapters: ReadonlyArray<Chapter> = [
   {
     chapter: "request",
-    spec: "docs/spec/request.md",
+    spec: "docs/spec/01-request.md",
     cases: [
       c("request.minimal-body", "kind and apiVersion may be omitted; an empty object is a TokenRequest with defaults", upstream.createH,
         tokenRequest(null, { body: {} })),
@@ -217,7 +217,7 @@ export const chapters: ReadonlyArray<Chapter> = [
   },
   {
     chapter: "defaulting",
-    spec: "docs/spec/defaulting.md",
+    spec: "docs/spec/02-defaulting.md",
     cases: [
       c("defaulting.expiration", "expirationSeconds defaults to 3600", upstream.def, tokenRequest({ audiences: ["a"] })),
       c("defaulting.audiences-issuers", "empty audiences become the API audiences, which default to every issuer in flag order",
@@ -230,7 +230,7 @@ export const chapters: ReadonlyArray<Chapter> = [
   },
   {
     chapter: "validation",
-    spec: "docs/spec/validation.md",
+    spec: "docs/spec/03-validation.md",
     cases: [
       c("validation.minimum", "599 s is below the 10-minute minimum: 422 Invalid", upstream.val, tokenRequest({ expirationSeconds: 599 })),
       c("validation.zero", "0 s is below the minimum", upstream.val, tokenRequest({ expirationSeconds: 0 })),
@@ -248,7 +248,7 @@ export const chapters: ReadonlyArray<Chapter> = [
   },
   {
     chapter: "expiration",
-    spec: "docs/spec/expiration.md",
+    spec: "docs/spec/04-expiration.md",
     cases: [
       c("expiration.clamp", "above --service-account-max-token-expiration: shortened, with a Warning", upstream.token,
         tokenRequest({ expirationSeconds: 7200 }, { config: { maxExpirationSeconds: 3600 } })),
@@ -282,7 +282,7 @@ export const chapters: ReadonlyArray<Chapter> = [
   },
   {
     chapter: "audiences",
-    spec: "docs/spec/audiences.md",
+    spec: "docs/spec/05-audiences.md",
     cases: [
       c("audiences.explicit", "requested audiences are kept in order", upstream.token, tokenRequest({ audiences: ["b", "a"] })),
       c("audiences.single", "one audience is still an array in aud", upstream.claims, tokenRequest({ audiences: ["only"] })),
@@ -291,7 +291,7 @@ export const chapters: ReadonlyArray<Chapter> = [
   },
   {
     chapter: "binding",
-    spec: "docs/spec/binding.md",
+    spec: "docs/spec/06-binding.md",
     cases: [
       c("binding.pod", "Pod-bound: pod {name, uid} and the node it runs on {name, uid}", upstream.token,
         tokenRequest({ boundObjectRef: ref("Pod", "pod-1") })),
@@ -326,7 +326,7 @@ export const chapters: ReadonlyArray<Chapter> = [
   },
   {
     chapter: "claims",
-    spec: "docs/spec/claims.md",
+    spec: "docs/spec/07-claims.md",
     cases: [
       c("claims.unbound", "the full claim layout of an unbound token: keys sorted, aud array, jti, kubernetes.io", upstream.claims,
         tokenRequest({})),
@@ -338,7 +338,7 @@ export const chapters: ReadonlyArray<Chapter> = [
   },
   {
     chapter: "review",
-    spec: "docs/spec/review.md",
+    spec: "docs/spec/08-review.md",
     cases: [
       c("review.unbound", "an unbound token: user, groups with system:authenticated, credential-id, audiences", upstream.tr,
         reviewOf({ spec: {} }, {})),
@@ -399,7 +399,7 @@ export const chapters: ReadonlyArray<Chapter> = [
   },
   {
     chapter: "discovery",
-    spec: "docs/spec/discovery.md",
+    spec: "docs/spec/10-discovery.md",
     cases: [
       c("discovery.openid-configuration", "the discovery document of an RS256 issuer", upstream.oidc,
         { ...tokenRequest({}), request: { method: "GET", path: "/.well-known/openid-configuration" } }),
