@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpRouter from "@effect/platform/HttpRouter"
 import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
@@ -32,6 +33,15 @@ export const notMatched = (
 }
 
 /**
+ * The longest path parameter (namespace, name) the router matches: 16 KiB, Node's default limit of
+ * the whole request head.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxPathParameterLength = 16 * 1024
+
+/**
  * The app: every answer is a Kubernetes object or `Status`; it never fails.
  *
  * @since 0.1.0
@@ -39,6 +49,10 @@ export const notMatched = (
  */
 export const make = (options: Routes.Options = {}): HttpApp.Default<never, Routes.Ports> =>
   Routes.make(options).pipe(
+    // The router's default 100-character limit on a path parameter would turn a long but valid
+    // name (up to 253 characters, percent-encoded up to three times that) into a 405; the request
+    // line is already bounded by Node's header limit.
+    HttpRouter.withRouterConfig({ maxParamLength: maxPathParameterLength }),
     Effect.catchTag("RouteNotFound", (error) => notMatched(error.request)),
     Effect.catchAllCause((cause) => Routes.respondStatus(Status.fromCause(cause)))
   )
