@@ -19,7 +19,7 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type * as Exit from "effect/Exit"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -29,6 +29,7 @@ import * as SubscriptionRef from "effect/SubscriptionRef"
 import { KeySet, KeySetError } from "@tokenrequest/domain/KeySet"
 import { TokenSigner, TokenSignerError } from "@tokenrequest/domain/TokenSigner"
 import type { SigningAlgorithm } from "@tokenrequest/domain/TokenSigner"
+import * as Expiration from "./Expiration.js"
 import * as Grpc from "./internal/grpc.js"
 import * as Header from "./internal/header.js"
 import type { ApiVersion } from "./Protocol.js"
@@ -168,6 +169,8 @@ export const make = (options: Options): Effect.Effect<
             ? lastSync
             : Effect.onExit(fetchOnce, (exit) =>
               Effect.sync(() => {
+                // An interrupted fetch settles nothing: the next caller fetches again.
+                if (Exit.isInterrupted(exit)) return
                 generation++
                 lastSync = exit
               }))
@@ -316,3 +319,55 @@ export const layer = (options: Options): Layer.Layer<ExternalSigner | TokenSigne
         Context.add(KeySet, keySet)
       ))
   )
+
+/**
+ * What a server needs from its flags to start with an external signer.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConnectOptions extends Options {
+  /** `--service-account-max-token-expiration` in seconds; 0 when not set. */
+  readonly maxExpirationSeconds: number
+  /** The extended expiration before capping; default one year. */
+  readonly maxExtendedExpirationSeconds?: number | undefined
+  /** `--service-account-extend-token-expiration`, for the warnings. */
+  readonly extendExpiration: boolean
+}
+
+/**
+ * kube-apiserver's start with `--service-account-signing-endpoint` in one call: connects (start-up
+ * `FetchKeys` and `Metadata`), then applies semantics §12.2 to the signer's maximum. Returns the
+ * ports to provide, the expiration limits to configure the domain with (`maxExpirationSeconds`,
+ * `maxExtendedExpirationSeconds`) and the warnings to print. Every failure is one line of upstream
+ * text.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const connect = (options: ConnectOptions): Effect.Effect<
+  {
+    readonly context: Context.Context<ExternalSigner | TokenSigner | KeySet>
+    readonly limits: Expiration.Limits
+    readonly warnings: ReadonlyArray<string>
+  },
+  ExternalSignerError,
+  Scope.Scope
+> =>
+  Effect.gen(function*() {
+    const { keySet, signer, tokenSigner } = yield* make(options)
+    const limits = Expiration.complete({
+      maxExpirationSeconds: options.maxExpirationSeconds,
+      maxExtendedExpirationSeconds: options.maxExtendedExpirationSeconds,
+      signerMaxSeconds: signer.maxTokenExpirationSeconds
+    })
+    if (Either.isLeft(limits)) return yield* new ExternalSignerError({ description: limits.left })
+    return {
+      context: Context.make(ExternalSigner, signer).pipe(
+        Context.add(TokenSigner, tokenSigner),
+        Context.add(KeySet, keySet)
+      ),
+      limits: limits.right,
+      warnings: Expiration.warnings(limits.right, options.extendExpiration)
+    }
+  })

@@ -425,3 +425,23 @@ describe("key cache", () => {
       assert.isTrue(VerificationKeys.changed(same, yield* client.signer.keys))
     }).pipe(Effect.scoped))
 })
+
+describe("connect (a server's start with an endpoint)", () => {
+  it.live("limits from the signer's maximum; upstream's refusals", () =>
+    Effect.gen(function*() {
+      const { script, socket } = yield* fixture()
+      script.metadata = () => ({ maxTokenExpirationSeconds: 600n })
+      const defaulted = yield* ExternalSigner.connect({ endpoint: socket, maxExpirationSeconds: 0, extendExpiration: true })
+      assert.deepStrictEqual(defaulted.limits, { maxExpirationSeconds: 600, maxExtendedExpirationSeconds: 600 })
+      assert.strictEqual(defaulted.warnings.length, 2)
+      assert.strictEqual(
+        yield* startError(ExternalSigner.connect({ endpoint: socket, maxExpirationSeconds: 3600, extendExpiration: true })),
+        "service-account-max-token-expiration cannot be set longer than the token expiration supported by service-account-signing-endpoint: 1h0m0s > 10m0s"
+      )
+      script.metadata = () => ({ maxTokenExpirationSeconds: 300n })
+      assert.strictEqual(
+        yield* startError(ExternalSigner.connect({ endpoint: socket, maxExpirationSeconds: 0, extendExpiration: true })),
+        "max token life supported by external-jwt-signer (300s) is less than acceptable (min 600s)"
+      )
+    }).pipe(Effect.scoped))
+})
