@@ -506,7 +506,7 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
       print("  kubectl get serviceaccounts,pods,secrets -A")
       print("  kubectl auth whoami")
     }
-    const curlTls = certificateFile === undefined ? "" : `--cacert ${certificateFile} `
+    const curlTls = (certificateFile === undefined ? "" : `--cacert ${certificateFile} `) + (hostPort.startsWith("[") ? "-g " : "")
     if (adminToken !== undefined) {
       print(
         `  curl ${curlTls}-H "Authorization: Bearer ${

@@ -14,13 +14,14 @@ import * as Etcd from "@tokenrequest/testkit/Etcd"
 import { request, type Running, startServer, tempDir } from "./fixtures/process.js"
 
 let scope: Scope.CloseableScope
+let etcd: Etcd.EtcdServer
 let dir: string
 let a: Running
 let b: Running
 
 beforeAll(async () => {
   scope = Effect.runSync(Scope.make())
-  const etcd = await Effect.runPromise(Scope.extend(Etcd.make(), scope))
+  etcd = await Effect.runPromise(Scope.extend(Etcd.make(), scope))
   dir = tempDir("etcd")
   execFileSync("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", path.join(dir, "sa.key")])
   fs.writeFileSync(path.join(dir, "tokens.csv"), 'admin-token,admin,1,"system:masters"\n')
@@ -45,7 +46,7 @@ afterAll(async () => {
 
 const token = "admin-token"
 const eventually = async <A>(probe: () => Promise<A>, ok: (a: A) => boolean): Promise<A> => {
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 200; i++) {
     const value = await probe()
     if (ok(value)) return value
     await new Promise((resolve) => setTimeout(resolve, 50))
@@ -77,5 +78,23 @@ describe("two replicas on one etcd", () => {
     assert.strictEqual((await request(b, "DELETE", "/api/v1/namespaces/shared/pods/p", { token })).status, 200)
     const after = await eventually(() => review(a), (r) => r.json().status.authenticated !== true)
     assert.strictEqual(after.json().status.error, "[invalid bearer token, service account token has been invalidated]")
+  })
+
+  it("etcd down: 503 ServiceUnavailable and counted store errors, then recovery", async () => {
+    await Effect.runPromise(etcd.kill)
+    const down = await eventually(
+      () => request(a, "POST", "/api/v1/namespaces/shared/serviceaccounts", { token, body: { metadata: { name: "late" } } }),
+      (r) => r.status === 503
+    )
+    assert.strictEqual(down.status, 503, down.body)
+    assert.strictEqual(down.json().reason, "ServiceUnavailable")
+    const metrics = await request(a, "GET", "/metrics", { token })
+    assert.match(metrics.body, /tokenrequest_store_errors_total\{reason="Unavailable"\} [1-9]/)
+    await Effect.runPromise(etcd.start)
+    const back = await eventually(
+      () => request(a, "POST", "/api/v1/namespaces/shared/serviceaccounts", { token, body: { metadata: { name: "late" } } }),
+      (r) => r.status === 201
+    )
+    assert.strictEqual(back.status, 201, back.body)
   })
 })
