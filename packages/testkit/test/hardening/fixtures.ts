@@ -49,6 +49,16 @@ export const signing = (() => {
   }
 })()
 
+/** A second trusted key (as after a rotation: trusted for verification, not signing). */
+export const second = (() => {
+  const pair = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" })
+  return {
+    privateKey: pair.privateKey,
+    publicPem: pair.publicKey.export({ type: "spki", format: "pem" }) as string,
+    kid: KeyId.make(pair.publicKey)
+  }
+})()
+
 /** A key nobody trusts (ES256), and an RSA key for algorithm confusion. */
 export const foreign = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" })
 export const foreignRsa = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 })
@@ -66,7 +76,9 @@ export const ports = (
 ) =>
   Layer.mergeAll(
     Layer.orDie(options.store ?? MemoryStore.layerWithObjects(objects)),
-    Layer.orDie(options.keys ?? KeyRing.layerFromKeys({ signingKey: signing.privatePem })),
+    Layer.orDie(
+      options.keys ?? KeyRing.layerFromKeys({ signingKey: signing.privatePem, keys: [signing.publicPem, second.publicPem] })
+    ),
     IdGenerator.layerRandom,
     Config.layer({ issuers: [issuer], ...options.config })
   )
@@ -169,11 +181,16 @@ export const referenceServer = (options: Partial<Server.Options> = {}): Layer.La
       )
       const keyFile = path.join(dir, "sa.key")
       fs.writeFileSync(keyFile, signing.privatePem)
+      const publicFile = path.join(dir, "sa.pub")
+      fs.writeFileSync(publicFile, signing.publicPem)
+      const secondFile = path.join(dir, "second.pub")
+      fs.writeFileSync(secondFile, second.publicPem)
       const running = yield* Server.start({
         port: 0,
         insecurePlainHttp: true,
         serviceAccountIssuer: [issuer],
         serviceAccountSigningKeyFile: keyFile,
+        serviceAccountKeyFile: [publicFile, secondFile],
         initialObjects: objects,
         adminToken: "hardening-admin-token",
         ...options
