@@ -20,6 +20,8 @@ import type { CheckResult, Report } from "./Report.js"
 export interface Options extends Endpoint {
   /** Run only the checks whose id starts with one of these prefixes (default: all). */
   readonly only?: ReadonlyArray<string> | undefined
+  /** How long a deletion may take to invalidate a token in TokenReview; default 16 s. */
+  readonly invalidationWaitMillis?: number | undefined
   /** Called after each check (progress output). */
   readonly onResult?: ((result: CheckResult) => void) | undefined
 }
@@ -82,7 +84,12 @@ export const run = (options: Options): Effect.Effect<Report> =>
         })
         return
       }
-      const context: Checks.Context = { endpoint: options, fixture: fixture.right, tokens: [] }
+      const context: Checks.Context = {
+        endpoint: options,
+        fixture: fixture.right,
+        tokens: [],
+        invalidationWaitMillis: options.invalidationWaitMillis
+      }
       for (const check of selected) push(yield* runCheck(check, context))
     }).pipe(Effect.ensuring(Scope.close(scope, Exit.void)))
     return { server: options.server, results, cleanupErrors }
