@@ -31,8 +31,12 @@ const fixture = (configure?: (script: Support.Script, key: Support.GeneratedKey)
     return { dir, socket, key, script, start }
   })
 
-const startError = <A>(effect: Effect.Effect<A, ExternalSigner.ExternalSignerError, any>) =>
-  Effect.map(Effect.flip(effect), (error) => error.description)
+/** The description of a start that must fail; a start that succeeds fails the test. */
+const startError = <A, R>(effect: Effect.Effect<A, ExternalSigner.ExternalSignerError, R>): Effect.Effect<string, Error, R> =>
+  Effect.matchEffect(effect, {
+    onFailure: (error) => Effect.succeed(error.description),
+    onSuccess: () => Effect.fail(new Error("expected the start to fail"))
+  })
 
 const signError = (effect: Effect.Effect<string, { readonly description: string }>) =>
   Effect.map(Effect.flip(effect), (error) => error.description)
