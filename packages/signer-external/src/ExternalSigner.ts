@@ -62,8 +62,11 @@ export class ExternalSignerError extends Schema.TaggedError<ExternalSignerError>
 export interface Options {
   /** The socket: an absolute path, or `@name` in the abstract namespace. */
   readonly endpoint: string
-  /** The API version dialled. Default `v1` (Kubernetes 1.34+); `v1alpha1` for 1.32–1.33 signers. */
-  readonly apiVersion?: ApiVersion | undefined
+  /**
+   * The API version dialled. Default `v1` (as Kubernetes 1.34+); `v1alpha1` for signers written for
+   * 1.32–1.33; `auto` tries `v1` and falls back to `v1alpha1` when the signer answers `Unimplemented`.
+   */
+  readonly apiVersion?: ApiVersion | "auto" | undefined
   /** Timeout of each `FetchKeys` (`keySyncTimeout`). Default 60 seconds. */
   readonly keySyncTimeout?: Duration.DurationInput | undefined
   /** Timeout of the start-up `Metadata` call. Default 10 seconds. */
@@ -84,6 +87,7 @@ export class ExternalSigner extends Context.Tag("@tokenrequest/signer-external/E
   ExternalSigner,
   {
     readonly endpoint: string
+    /** The API version in use (the one found, with `auto`). */
     readonly apiVersion: ApiVersion
     /** `MetadataResponse.max_token_expiration_seconds`, for `Expiration.complete`. */
     readonly maxTokenExpirationSeconds: number
@@ -113,12 +117,12 @@ export const make = (options: Options): Effect.Effect<
   Effect.gen(function*() {
     const setupError = (description: string, cause?: unknown) =>
       new ExternalSignerError({ description: `while setting up external-jwt-signer: ${description}`, cause })
-    const apiVersion = options.apiVersion ?? "v1"
+    let apiVersion: ApiVersion = options.apiVersion === "v1alpha1" ? "v1alpha1" : "v1"
     const keySyncTimeout = Duration.toMillis(Duration.decode(options.keySyncTimeout ?? "60 seconds"))
     const metadataTimeout = Duration.toMillis(Duration.decode(options.metadataTimeout ?? "10 seconds"))
     const signTimeout = Duration.toMillis(Duration.decode(options.signTimeout ?? "30 seconds"))
     const retryInterval = Duration.decode(options.retryInterval ?? "10 seconds")
-    const methods = Grpc.serviceDefinition(apiVersion)
+    let methods = Grpc.serviceDefinition(apiVersion)
 
     const client = yield* Effect.acquireRelease(
       Effect.try({
@@ -194,7 +198,18 @@ export const make = (options: Options): Effect.Effect<
         return []
       })
 
+    const unimplemented = (error: ExternalSignerError) =>
+      (error.cause as { readonly code?: unknown } | undefined)?.code === grpc.status.UNIMPLEMENTED
     yield* sync.pipe(
+      Effect.catchIf(
+        (error) => options.apiVersion === "auto" && unimplemented(error),
+        () =>
+          Effect.suspend(() => {
+            apiVersion = "v1alpha1"
+            methods = Grpc.serviceDefinition(apiVersion)
+            return sync
+          })
+      ),
       Effect.mapError((error) =>
         setupError(`while initially filling key cache: while performing initial cache fill: ${error.description}`, error.cause)
       )

@@ -84,6 +84,25 @@ describe("start-up", () => {
       )
     }).pipe(Effect.scoped))
 
+  it.live("apiVersion auto falls back to v1alpha1 for a signer without v1", () =>
+    Effect.gen(function*() {
+      const dir = yield* Support.tempDir
+      const socket = path.join(dir, "alpha.sock")
+      const key = yield* Support.generateKey("ES256")
+      const script = Support.honest(key)
+      yield* Support.fakeSigner(socket, script, "v1alpha1")
+      const client = yield* ExternalSigner.make({ endpoint: socket, apiVersion: "auto" })
+      assert.strictEqual(client.signer.apiVersion, "v1alpha1")
+      assert.strictEqual(yield* client.keySet.verify(SignedToken.parse(yield* client.tokenSigner.sign("{}"))!), "Verified")
+      assert.strictEqual(script.calls.fetchKeys, 1)
+    }).pipe(Effect.scoped))
+
+  it.live("apiVersion auto stays on v1 when the signer has it", () =>
+    Effect.gen(function*() {
+      const { start } = yield* fixture()
+      assert.strictEqual((yield* start({ apiVersion: "auto" })).signer.apiVersion, "v1")
+    }).pipe(Effect.scoped))
+
   it.live("a v1alpha1 signer works with apiVersion v1alpha1", () =>
     Effect.gen(function*() {
       const dir = yield* Support.tempDir
