@@ -250,7 +250,8 @@ export const make = (options: Options): Effect.Effect<
         const header = decoded.header
         if (header.typ !== "JWT") return yield* Effect.fail("bad type")
         if (header.kid.length === 0) return yield* Effect.fail("key id missing")
-        if (header.kid.length > 1024) return yield* Effect.fail("key id longer than 1 kb")
+        // Go measures the kid in bytes.
+        if (Buffer.byteLength(header.kid, "utf8") > 1024) return yield* Effect.fail("key id longer than 1 kb")
         if (!allowedAlgorithms.includes(header.alg)) {
           return yield* Effect.fail(`bad signing algorithm ${JSON.stringify(header.alg)}`)
         }

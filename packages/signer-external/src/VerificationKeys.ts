@@ -67,7 +67,7 @@ export const fromResponse = (response: FetchKeysResponse, nowMillis: number): Ei
   const keys: Array<ExternalKey> = []
   for (const key of response.keys) {
     if (key === undefined || key === null) return Either.left("found nil public key")
-    if (key.keyId.length === 0 || key.keyId.length > 1024) {
+    if (key.keyId.length === 0 || Buffer.byteLength(key.keyId, "utf8") > 1024) {
       return Either.left(`found invalid public key id ${JSON.stringify(key.keyId)}`)
     }
     if (key.key.length === 0) return Either.left("found empty public key")

@@ -213,6 +213,7 @@ describe("Sign", () => {
     ["no kid", () => header({ alg: "ES256", typ: "JWT" }), "while validating header: key id missing"],
     ["kid over 1 KiB", () => header({ alg: "ES256", kid: "k".repeat(1025), typ: "JWT" }), "while validating header: key id longer than 1 kb"],
     ["HS256", () => header({ alg: "HS256", kid: "k", typ: "JWT" }), "while validating header: bad signing algorithm \"HS256\""],
+    ["kid of 513 two-byte characters (1026 bytes)", () => header({ alg: "ES256", kid: "é".repeat(513), typ: "JWT" }), "while validating header: key id longer than 1 kb"],
     ["no alg", () => header({ kid: "k", typ: "JWT" }), "while validating header: bad signing algorithm \"\""],
     ["PS256", () => header({ alg: "PS256", kid: "k", typ: "JWT" }), "while validating header: bad signing algorithm \"PS256\""]
   ]
