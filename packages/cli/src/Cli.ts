@@ -16,6 +16,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as CommandError from "./CommandError.js"
+import { conformanceCommand } from "./ConformanceCommand.js"
 import { createCommand } from "./CreateCommand.js"
 import { decodeCommand } from "./DecodeCommand.js"
 import * as Argv from "./internal/argv.js"
@@ -50,7 +51,7 @@ export const command = Command.make("tokenrequest").pipe(
   Command.withDescription(
     "The Kubernetes ServiceAccount TokenRequest API: a reference server and the client commands to mint, review and decode tokens"
   ),
-  Command.withSubcommands([serveCommand, createCommand, reviewCommand, decodeCommand, keysCommand, signerCommand])
+  Command.withSubcommands([serveCommand, createCommand, reviewCommand, decodeCommand, keysCommand, signerCommand, conformanceCommand])
 )
 
 const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, "")

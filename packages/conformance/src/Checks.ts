@@ -758,7 +758,16 @@ const invalidationChecks: ReadonlyArray<Check> = [
 const keyChecks: ReadonlyArray<Check> = [
   check("keys.verify", "09-keys.md", "every token issued in this run verifies with jose against the published JWKS alone", (context) =>
     Effect.gen(function*() {
-      if (context.jwks === undefined || context.discovery === undefined) return yield* fail("no JWKS or discovery document was read")
+      if (context.discovery === undefined) {
+        const response = yield* Http.request(context.endpoint, "GET", "/.well-known/openid-configuration")
+        if (response.status !== 200) return yield* fail(`discovery document: ${describeResponse(response)}`)
+        context.discovery = record(response.json)
+      }
+      if (context.jwks === undefined) {
+        const response = yield* Http.request(context.endpoint, "GET", "/openid/v1/jwks")
+        if (response.status !== 200) return yield* fail(`JWKS: ${describeResponse(response)}`)
+        context.jwks = response.json as jose.JSONWebKeySet
+      }
       if (context.tokens.length === 0) return yield* fail("no token was issued")
       const keySet = jose.createLocalJWKSet(context.jwks)
       const algorithms = (context.discovery["id_token_signing_alg_values_supported"] as Array<string>) ?? []

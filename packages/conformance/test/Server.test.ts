@@ -4,10 +4,16 @@
  * maximum expiration the clamp check runs; with the extension disabled it is reported as skipped.
  */
 import { assert, describe, it } from "@effect/vitest"
+import * as Endpoint from "@tokenrequest/conformance/Endpoint"
 import * as Report from "@tokenrequest/conformance/Report"
 import * as Suite from "@tokenrequest/conformance/Suite"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import { serve } from "./server.js"
+import * as Fiber from "effect/Fiber"
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { bin, serve } from "./server.js"
 
 const outcomes = (report: Report.Report) => Object.fromEntries(report.results.map((r) => [r.id, r.outcome]))
 
@@ -58,5 +64,67 @@ describe("conformance suite against `tokenrequest serve`", () => {
       const o = outcomes(report)
       assert.strictEqual(o["expiration.extension"], "skipped")
       assert.strictEqual(o["expiration.extension-conditions"], "skipped")
+    })), 120_000)
+})
+
+const runCli = (args: ReadonlyArray<string>) =>
+  Effect.async<{ code: number | null; stdout: string; stderr: string }>((resume) => {
+    const child = spawn(process.execPath, [bin, "conformance", ...args], { stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")))
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")))
+    const timer = setTimeout(() => child.kill("SIGKILL"), 90_000)
+    child.once("exit", (code) => {
+      clearTimeout(timer)
+      resume(Effect.succeed({ code, stdout, stderr }))
+    })
+    return Effect.sync(() => child.kill("SIGKILL"))
+  })
+
+const leftovers = (endpoint: Endpoint.Endpoint) =>
+  Effect.gen(function*() {
+    const names: Array<string> = []
+    for (const path of ["/api/v1/namespaces", "/api/v1/nodes"]) {
+      const response = yield* Endpoint.request(endpoint, "GET", path)
+      const items = ((response.json as { items?: Array<{ metadata: { name: string } }> }).items ?? [])
+      names.push(...items.map((i) => i.metadata.name).filter((n) => n.startsWith("conformance-")))
+    }
+    return names
+  })
+
+describe("`tokenrequest conformance` and cleanup", () => {
+  it.live("the command: JUnit to --output, summary on stderr, exit 0; a bad token: exit 1", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const served = yield* serve()
+      const output = path.join(served.dir, "report.xml")
+      const ok = yield* runCli(["--kubeconfig", served.kubeconfig, "--format", "junit", "--output", output, "--only", "validation.", "--only", "keys."])
+      assert.strictEqual(ok.code, 0, ok.stderr)
+      assert.match(ok.stderr, /^7 passed, 0 failed, 0 skipped\n$/)
+      const xml = fs.readFileSync(output, "utf8")
+      assert.include(xml, `<testsuite name="tokenrequest-conformance" tests="7" failures="0"`)
+      const tap = yield* runCli(["--kubeconfig", served.kubeconfig, "--only", "validation.minimum"])
+      assert.strictEqual(tap.code, 0, tap.stderr)
+      assert.match(tap.stdout, /^TAP version 13\n1\.\.2\nok 1 validation\.minimum - /)
+      const bad = yield* runCli(["--kubeconfig", served.kubeconfig, "--token", "wrong-token", "--only", "validation."])
+      assert.strictEqual(bad.code, 1)
+      assert.match(bad.stdout, /not ok 1 fixture\.setup/)
+      assert.match(bad.stderr, /^0 passed, 1 failed, 0 skipped\n$/)
+      assert.deepStrictEqual(yield* leftovers(served.endpoint as Endpoint.Endpoint), [])
+    })), 120_000)
+
+  it.live("an interrupted run deletes what it created", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const served = yield* serve()
+      const endpoint = served.endpoint as Endpoint.Endpoint
+      const started = yield* Deferred.make<void>()
+      const fiber = yield* Effect.fork(Suite.run({
+        ...endpoint,
+        onResult: () => Deferred.unsafeDone(started, Effect.void)
+      }))
+      yield* Deferred.await(started)
+      assert.isNotEmpty(yield* leftovers(endpoint))
+      yield* Fiber.interrupt(fiber)
+      assert.deepStrictEqual(yield* leftovers(endpoint), [])
     })), 120_000)
 })
