@@ -180,7 +180,8 @@ describe.skipIf(!serveAvailable)("against the reference server", () => {
 
   it.live("serve stops gracefully with exit code 0 on SIGTERM, after printing `listening on <url>` first", () =>
     Effect.async<{ code: number | null; first: string }>((resume) => {
-      const child = spawn(process.execPath, [binary, "serve", "--port", "0", "--insecure-plain-http"], {
+      const certDir = fs.mkdtempSync(path.join(fs.realpathSync(process.env.TMPDIR ?? "/tmp"), "tokenrequest-sigterm-"))
+      const child = spawn(process.execPath, [binary, "serve", "--port", "0", "--insecure-plain-http", "--cert-dir", certDir], {
         stdio: ["ignore", "pipe", "ignore"]
       })
       let stdout = ""
@@ -195,6 +196,7 @@ describe.skipIf(!serveAvailable)("against the reference server", () => {
       })
       child.on("exit", (code) => {
         clearTimeout(killer)
+        fs.rmSync(certDir, { recursive: true, force: true })
         resume(Effect.succeed({ code, first: stdout.split("\n")[0]! }))
       })
       return Effect.sync(() => child.kill("SIGKILL"))
