@@ -1,4 +1,7 @@
 import { defineProject, mergeConfig } from "vitest/config"
 import shared from "../../vitest.shared.js"
 
-export default mergeConfig(shared, defineProject({ test: { name: "server" } }))
+export default mergeConfig(
+  shared,
+  defineProject({ test: { name: "server", globalSetup: ["./test/fixtures/globalSetup.ts"] } })
+)

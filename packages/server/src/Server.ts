@@ -68,6 +68,44 @@ export interface Options extends Configuration.Options {
   readonly printWarning?: ((line: string) => void) | undefined
   /** Reload key files on SIGHUP (the CLI does). Default `false`. */
   readonly reloadKeysOnSignal?: boolean | undefined
+  /** Limits of the listener; each unset field takes its value from `defaultLimits`. */
+  readonly limits?: Partial<Limits> | undefined
+}
+
+/**
+ * Limits of the listener against slow, oversized or too many clients. Request bodies are limited
+ * separately (3 MiB, as kube-apiserver's `MaxRequestBodyBytes`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Limits {
+  /** Time to receive a request's headers; a slower client is cut off (kube-apiserver's `ReadHeaderTimeout`). */
+  readonly headersTimeoutMillis: number
+  /** Time to receive a whole request; beyond, Node answers 408 and closes the connection. */
+  readonly requestTimeoutMillis: number
+  /** How long an idle keep-alive connection stays open. */
+  readonly idleTimeoutMillis: number
+  /** Size of the request line plus headers; beyond, Node answers 431. */
+  readonly maxHeaderBytes: number
+  /** Open connections; further ones are closed at once. */
+  readonly maxConnections: number
+}
+
+/**
+ * The default limits: headers within 32 s and idle connections closed after 90 s (kube-apiserver's
+ * values), whole requests within 60 s (its default `--request-timeout`), 16 KiB of headers (Node's
+ * default), 1024 connections.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultLimits: Limits = {
+  headersTimeoutMillis: 32_000,
+  requestTimeoutMillis: 60_000,
+  idleTimeoutMillis: 90_000,
+  maxHeaderBytes: 16 * 1024,
+  maxConnections: 1024
 }
 
 /**
@@ -307,15 +345,28 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
     )
 
     // Listener.
+    const limits = { ...defaultLimits, ...options.limits }
+    const listenerOptions = {
+      maxHeaderSize: limits.maxHeaderBytes,
+      requestTimeout: limits.requestTimeoutMillis,
+      headersTimeout: Math.min(limits.headersTimeoutMillis, limits.requestTimeoutMillis),
+      keepAliveTimeout: limits.idleTimeoutMillis,
+      // how often Node enforces the two timeouts (its default, 30 s, would let them overrun)
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, limits.headersTimeoutMillis / 4))
+    }
     const nodeServer = serving === undefined
-      ? http.createServer()
+      ? http.createServer(listenerOptions)
       : https.createServer({
+        ...listenerOptions,
         cert: serving.certificate,
         key: serving.privateKey,
         ...(configuration.clientCa === undefined
           ? {}
           : { ca: configuration.clientCa, requestCert: true, rejectUnauthorized: false })
       })
+    nodeServer.maxConnections = limits.maxConnections
+    nodeServer.headersTimeout = listenerOptions.headersTimeout
+    nodeServer.keepAliveTimeout = limits.idleTimeoutMillis
     const httpServer = yield* NodeHttpServer.make(() => nodeServer, {
       port: configuration.port,
       host: configuration.bindAddress
