@@ -1,5 +1,6 @@
 /**
- * Reads the endpoint (server, bearer token, CA, TLS verification) of a kubeconfig's current context,
+ * Reads the endpoint (server, bearer token or client certificate, CA, TLS verification) of a
+ * kubeconfig's current context,
  * so the suite can be pointed at a cluster the way kubectl is.
  *
  * @since 0.1.0
@@ -65,8 +66,18 @@ export const parse = (
     : typeof user["tokenFile"] === "string"
     ? file(user["tokenFile"]).trim()
     : undefined
+  const pem = (data: unknown, fileName: unknown): string | undefined =>
+    typeof data === "string"
+      ? Buffer.from(data, "base64").toString("utf8")
+      : typeof fileName === "string"
+      ? file(fileName)
+      : undefined
+  const clientCertificate = pem(user["client-certificate-data"], user["client-certificate"])
+  const clientKey = pem(user["client-key-data"], user["client-key"])
   return {
     ...(typeof cluster["server"] === "string" ? { server: cluster["server"] } : {}),
+    ...(clientCertificate !== undefined ? { clientCertificate } : {}),
+    ...(clientKey !== undefined ? { clientKey } : {}),
     ...(token !== undefined ? { token } : {}),
     ...(certificateAuthority !== undefined ? { certificateAuthority } : {}),
     ...(cluster["insecure-skip-tls-verify"] === true ? { insecureSkipTlsVerify: true } : {})

@@ -73,12 +73,13 @@ export const summary = (report: Report): string => {
 }
 
 /**
- * True when nothing failed (the exit code is 0 exactly then).
+ * True when no check failed and everything the suite created was deleted again (the exit code is 0
+ * exactly then).
  *
  * @since 0.1.0
  * @category formatting
  */
-export const succeeded = (report: Report): boolean => counts(report).failed === 0
+export const succeeded = (report: Report): boolean => counts(report).failed === 0 && report.cleanupErrors.length === 0
 
 const yamlString = (text: string): string => JSON.stringify(text)
 

@@ -18,7 +18,9 @@ describe("Report", () => {
   it("summary counts outcomes", () => {
     assert.strictEqual(Report.summary(report), "1 passed, 1 failed, 1 skipped")
     assert.isFalse(Report.succeeded(report))
-    assert.isTrue(Report.succeeded({ ...report, results: [report.results[0]!, report.results[2]!] }))
+    const passing = { ...report, results: [report.results[0]!, report.results[2]!] }
+    assert.isTrue(Report.succeeded(passing))
+    assert.isFalse(Report.succeeded({ ...passing, cleanupErrors: ["DELETE Pod p: HTTP 500"] }))
   })
 
   it("TAP 13: plan, ok / not ok with a YAML block, # SKIP, summary comment", () => {
@@ -78,6 +80,8 @@ describe("Kubeconfig", () => {
       "- name: kind-kind",
       "  user:",
       "    token: \"abc.def\"",
+      "    client-certificate-data: " + Buffer.from("CERT").toString("base64"),
+      "    client-key-data: " + Buffer.from("KEY").toString("base64"),
       "- name: other",
       "  user:",
       "    token: 'xyz'",
@@ -86,6 +90,8 @@ describe("Kubeconfig", () => {
     assert.deepStrictEqual(Kubeconfig.parse(yaml, "/"), {
       server: "https://127.0.0.1:6443",
       token: "abc.def",
+      clientCertificate: "CERT",
+      clientKey: "KEY",
       certificateAuthority: "PEM"
     })
     assert.deepStrictEqual(Kubeconfig.parse(yaml, "/", "other"), {
