@@ -36,6 +36,15 @@ describe("conformance vectors", () => {
     assert.isAbove(ids.length, 80)
   })
 
+  it("every vector id is cited in its spec chapter", () => {
+    const root = path.resolve(Vectors.directory, "../../..")
+    const uncited = files.flatMap(([, f]) => {
+      const chapter = fs.readFileSync(path.join(root, f.spec), "utf8")
+      return f.vectors.filter((v) => !chapter.includes(`\`${v.id}\``)).map((v) => `${f.spec}: ${v.id}`)
+    })
+    assert.deepStrictEqual(uncited, [])
+  })
+
   const keys = Vectors.readKeys()
   for (const [name, file] of files) {
     describe(name, () => {
