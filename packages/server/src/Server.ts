@@ -269,6 +269,8 @@ const storeLayer = (
  */
 export const adminUser = { username: "admin", uid: "admin", groups: ["system:masters"] }
 
+const shutdownGraceMillis = 2_000
+
 const defaultObjects: ReadonlyArray<KubeObject.KubeObject> = [
   { apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } },
   { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: "default" } }
@@ -371,6 +373,13 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
       port: configuration.port,
       host: configuration.bindAddress
     }).pipe(Effect.mapError((error) => fail(`--bind-address ${configuration.bindAddress} --port ${configuration.port}: ${String((error.cause as Error)?.message ?? error.cause)}`)))
+    // Shutdown: the listener stops accepting and idle connections close at once; requests still in
+    // flight (watches never end by themselves) get a short grace period, then their connections close.
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        setTimeout(() => nodeServer.closeAllConnections(), shutdownGraceMillis).unref()
+      })
+    )
     const address = httpServer.address
     const port = address._tag === "TcpAddress" ? address.port : configuration.port
     const hostPort = `${urlHost(configuration.bindAddress)}:${port}`
