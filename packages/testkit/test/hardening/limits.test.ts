@@ -13,6 +13,8 @@ import {
   ports,
   postJson,
   rawRequest,
+  Reference,
+  referenceServer,
   reviewPath,
   sendRaw,
   serveApp,
@@ -209,6 +211,75 @@ describe("limits: in-process token API", () => {
         )
         assert.strictEqual(issued.status, 201, issued.text)
         assert.strictEqual(JSON.parse(issued.text).metadata.name, long)
+      }))
+  })
+})
+
+describe("limits: reference server listener", () => {
+  layer(
+    referenceServer({
+      limits: { headersTimeoutMillis: 1000, requestTimeoutMillis: 3000, maxConnections: 20 }
+    }),
+    { timeout: 60_000, excludeTestServices: true }
+  )((it) => {
+    it.effect("slow client: headers a byte at a time are cut off after the headers timeout", () =>
+      Effect.gen(function*() {
+        const { port } = yield* Reference
+        const request = `GET /api/v1/namespaces/default/serviceaccounts HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ${"s".repeat(200)}\r\n\r\n`
+        const started = Date.now()
+        const response = yield* Effect.promise(() => sendRaw(port, [...request], { gapMs: 40, timeoutMs: 20_000 }))
+        assert.isTrue(response.closedEarly || response.status === 408, `cut off (status ${response.status})`)
+        assert.isBelow(Date.now() - started, request.length * 40, "before the client finished sending")
+      }))
+
+    it.effect("slow body: a body that never completes is cut off by the request timeout", () =>
+      Effect.gen(function*() {
+        const { adminToken, port } = yield* Reference
+        const head = `POST ${reviewPath} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${adminToken}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`
+        const started = Date.now()
+        const response = yield* Effect.promise(() => sendRaw(port, [head], { timeoutMs: 20_000 }))
+        assert.include([0, 408], response.status)
+        assert.isBelow(Date.now() - started, 15_000)
+      }))
+
+    it.effect("connection count: connections beyond the limit are closed at once; service continues", () =>
+      Effect.gen(function*() {
+        const { adminToken, port, url } = yield* Reference
+        const sockets = yield* Effect.promise(() =>
+          Promise.all(
+            Array.from({ length: 40 }, () =>
+              new Promise<net.Socket>((resolve) => {
+                const s = net.connect(port, "127.0.0.1", () => resolve(s))
+                s.on("error", () => resolve(s))
+              })
+            )
+          )
+        )
+        yield* Effect.sleep("300 millis")
+        const closed = sockets.filter((s) => s.destroyed || s.readableEnded).length
+        assert.isAtLeast(closed, 20, `${closed} of 40 connections refused`)
+        for (const s of sockets) s.destroy()
+        yield* Effect.sleep("100 millis")
+        const after = yield* Effect.promise(() => postJson(url + tokenPath(), {}, { authorization: `Bearer ${adminToken}` }))
+        assert.strictEqual(after.status, 201)
+      }))
+
+    it.effect("header size: 431 beyond 16 KiB; body size: 413 beyond 3 MiB, before authentication", () =>
+      Effect.gen(function*() {
+        const { adminToken, port } = yield* Reference
+        const headers = yield* Effect.promise(() =>
+          rawRequest(port, { method: "GET", path: "/api", headers: [["X-Big", "a".repeat(17 * 1024)]] })
+        )
+        assert.strictEqual(headers.status, 431)
+        const body = yield* Effect.promise(() =>
+          rawRequest(port, {
+            path: reviewPath,
+            headers: [["Authorization", `Bearer ${adminToken}`], ["Content-Type", "application/json"]],
+            body: Buffer.alloc(3 * 1024 * 1024 + 1, 0x20)
+          })
+        )
+        assert.strictEqual(body.status, 413)
+        assert.strictEqual(JSON.parse(body.text).reason, "RequestEntityTooLarge")
       }))
   })
 })
