@@ -53,6 +53,7 @@ const upstream = {
   createH: "staging/src/k8s.io/apiserver/pkg/endpoints/handlers/create.go",
   claims: "pkg/serviceaccount/claims.go",
   jwt: "pkg/serviceaccount/jwt.go",
+  legacy: "pkg/serviceaccount/legacy.go",
   tr: "pkg/registry/authentication/tokenreview/storage.go",
   saUtil: "staging/src/k8s.io/apiserver/pkg/authentication/serviceaccount/util.go",
   audiences: "staging/src/k8s.io/apiserver/pkg/authentication/authenticator/audiences.go",
@@ -193,6 +194,42 @@ const baseClaims = (overrides: Record<string, unknown> = {}) => ({
 
 const reviewCrafted = (payload: Record<string, unknown>, review: Parameters<typeof reviewInput>[1] = {}) => async () =>
   reviewInput(await crafted(payload)(), review)
+
+const legacyClaims = (overrides: Record<string, unknown> = {}, drop: ReadonlyArray<string> = []) =>
+  Object.fromEntries(Object.entries({
+    iss: "kubernetes/serviceaccount",
+    "kubernetes.io/serviceaccount/namespace": ns,
+    "kubernetes.io/serviceaccount/secret.name": "legacy-secret",
+    "kubernetes.io/serviceaccount/service-account.name": sa,
+    "kubernetes.io/serviceaccount/service-account.uid": saUid,
+    sub: `system:serviceaccount:${ns}:${sa}`,
+    ...overrides
+  }).filter(([k]) => !drop.includes(k)))
+
+const legacySecret = (token: string, options: { labels?: Record<string, string>; deleted?: string } = {}) => ({
+  apiVersion: "v1",
+  kind: "Secret",
+  type: "kubernetes.io/service-account-token",
+  metadata: {
+    name: "legacy-secret",
+    namespace: ns,
+    uid: "66666666-6666-4666-8666-666666666666",
+    annotations: { "kubernetes.io/service-account.name": sa, "kubernetes.io/service-account.uid": saUid },
+    ...(options.labels !== undefined ? { labels: options.labels } : {}),
+    ...(options.deleted !== undefined ? { deletionTimestamp: options.deleted } : {})
+  },
+  data: { token: Buffer.from(token).toString("base64") }
+})
+
+/** A legacy (secret-based) token, and the cluster at review time built around it. */
+const reviewLegacy = (
+  payload: Record<string, unknown>,
+  objects: (token: string) => ReadonlyArray<unknown> = (token) => [...cluster, legacySecret(token)]
+) =>
+async () => {
+  const token = await crafted(payload)()
+  return reviewInput(token, { objects: objects(token) })
+}
 
 /**
  * Every chapter's cases.
@@ -393,6 +430,31 @@ export const chapters: ReadonlyArray<Chapter> = [
         reviewOf({ spec: {}, config: { issuers: ["https://elsewhere.example"] } }, {})),
       c("review.second-issuer", "every configured issuer is accepted on review", upstream.jwt,
         reviewOf({ spec: {}, config: { issuers: ["https://old.example"] } }, { config: { issuers: [issuer, "https://old.example"], apiAudiences: ["https://old.example"] } })),
+      c("review.service-account-deleted", "the service account was deleted more than 60 s ago", upstream.claims,
+        reviewOf({ spec: {} }, { objects: replace(cluster, { ...serviceAccount(), metadata: { ...serviceAccount().metadata, deletionTimestamp: at(-61) } }) })),
+      c("review.no-audience", "a token without aud counts as carrying the API audiences", upstream.jwt,
+        reviewCrafted(Object.fromEntries(Object.entries(baseClaims()).filter(([k]) => k !== "aud")))),
+      c("review.legacy", "a legacy secret-based token whose secret holds it: authenticated, no extras", upstream.legacy,
+        reviewLegacy(legacyClaims())),
+      ...([
+        ["sub", "review.legacy-sub-missing"],
+        ["kubernetes.io/serviceaccount/namespace", "review.legacy-namespace-missing"],
+        ["kubernetes.io/serviceaccount/secret.name", "review.legacy-secret-name-missing"],
+        ["kubernetes.io/serviceaccount/service-account.name", "review.legacy-service-account-name-missing"],
+        ["kubernetes.io/serviceaccount/service-account.uid", "review.legacy-service-account-uid-missing"]
+      ] as const).map(([claim, id]) => c(id, `a legacy token without ${claim}`, upstream.legacy, reviewLegacy(legacyClaims({}, [claim])))),
+      c("review.legacy-sub-invalid", "a legacy token whose sub names another service account", upstream.legacy,
+        reviewLegacy(legacyClaims({ sub: `system:serviceaccount:${ns}:alice` }))),
+      c("review.legacy-secret-missing", "the legacy token's secret is gone", upstream.legacy,
+        reviewLegacy(legacyClaims(), () => cluster)),
+      c("review.legacy-secret-mismatch", "the secret holds another token", upstream.legacy,
+        reviewLegacy(legacyClaims(), () => [...cluster, legacySecret("another-token")])),
+      c("review.legacy-service-account-missing", "the service account is gone", upstream.legacy,
+        reviewLegacy(legacyClaims(), (token) => [...without(cluster, "ServiceAccount", sa), legacySecret(token)])),
+      c("review.legacy-service-account-uid", "the service account was recreated", upstream.legacy,
+        reviewLegacy(legacyClaims(), (token) => [...replace(cluster, serviceAccount(sa, otherUid)), legacySecret(token)])),
+      c("review.legacy-marked-invalid", "the secret carries kubernetes.io/legacy-token-invalid-since", upstream.legacy,
+        reviewLegacy(legacyClaims(), (token) => [...cluster, legacySecret(token, { labels: { "kubernetes.io/legacy-token-invalid-since": "2026-01-01" } })])),
       c("review.not-a-token", "a string that is not a JWT", upstream.union, async () => reviewInput("not-a-token", {})),
       c("review.empty-token", "an empty token: 400 BadRequest", upstream.tr, async () => reviewInput("", {}))
     ]
