@@ -162,7 +162,7 @@ const reviewInput = (
 const without = (objects: ReadonlyArray<unknown>, kind: string, name: string) =>
   objects.filter((o) => !((o as { kind: string }).kind === kind && (o as { metadata: { name: string } }).metadata.name === name))
 
-const replace = (objects: ReadonlyArray<unknown>, object: { kind: string; metadata: { name: string } }) => [
+const replace = (objects: ReadonlyArray<unknown>, object: { kind: string; metadata: { name: string; [k: string]: unknown } }) => [
   ...without(objects, object.kind, object.metadata.name),
   object
 ]
