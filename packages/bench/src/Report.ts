@@ -115,6 +115,8 @@ export interface Report {
   readonly inProcess: ReadonlyArray<Comparison>
   readonly memory?: MemoryResult | undefined
   readonly soak?: SoakResult | undefined
+  /** Parts that could not be measured, with the reason. */
+  readonly failures: ReadonlyArray<string>
   readonly seconds: number
 }
 
@@ -150,7 +152,7 @@ export const soakGrowth = (soak: SoakResult): number =>
  * @category verdicts
  */
 export const verdicts = (report: Report): ReadonlyArray<Verdict> => {
-  const result: Array<Verdict> = []
+  const result: Array<Verdict> = report.failures.map((failure) => ({ target: "every part runs", measured: failure, pass: false }))
   for (const c of [...report.http, ...report.inProcess]) {
     if (c.minRatio !== undefined) {
       const r = ratio(c.ours.perSecond, c.baseline.perSecond)

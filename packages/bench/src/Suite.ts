@@ -92,7 +92,11 @@ const median = (values: ReadonlyArray<number>): number => {
 
 const start = (settings: Settings, spec: Target.Spec) =>
   settings.children
-    ? Target.startChild(spec, { cpuProfileDirectory: spec.kind === "ours" ? settings.cpuProfileDirectory : undefined })
+    ? Target.startChild(spec, {
+      cpuProfileDirectory: spec.kind === "ours" ? settings.cpuProfileDirectory : undefined,
+      // Loading many objects takes longer than an empty start.
+      startTimeoutMillis: 60_000 + (spec.objects ?? 0)
+    })
     : Target.startInProcess(spec)
 
 const withServers = async <A>(
@@ -333,14 +337,30 @@ export const run = async (
   try {
     const httpResults: Array<Report.Comparison> = []
     const inProcessResults: Array<Report.Comparison> = []
-    for (const algorithm of settings.algorithms) {
-      if (settings.parts.has("http")) httpResults.push(...(await http(settings, keys, algorithm)))
+    const failures: Array<string> = []
+    // A part that fails is reported, and the others still run.
+    const attempt = async <A>(part: string, run: () => Promise<A>): Promise<A | undefined> => {
+      try {
+        return await run()
+      } catch (error) {
+        const message = `${part}: ${error instanceof Error ? error.message : String(error)}`
+        settings.log(`failed: ${message}`)
+        failures.push(message)
+        return undefined
+      }
     }
     for (const algorithm of settings.algorithms) {
-      if (settings.parts.has("inprocess")) inProcessResults.push(...(await inProcess(settings, keys, algorithm)))
+      if (settings.parts.has("http")) {
+        httpResults.push(...(await attempt(`HTTP ${algorithm}`, () => http(settings, keys, algorithm)) ?? []))
+      }
     }
-    const memoryResult = settings.parts.has("memory") ? await memory(settings, keys) : undefined
-    const soakResult = settings.parts.has("soak") ? await soak(settings, keys) : undefined
+    for (const algorithm of settings.algorithms) {
+      if (settings.parts.has("inprocess")) {
+        inProcessResults.push(...(await attempt(`in-process ${algorithm}`, () => inProcess(settings, keys, algorithm)) ?? []))
+      }
+    }
+    const memoryResult = settings.parts.has("memory") ? await attempt("memory", () => memory(settings, keys)) : undefined
+    const soakResult = settings.parts.has("soak") ? await attempt("soak", () => soak(settings, keys)) : undefined
     return {
       date: new Date(began).toISOString(),
       command: describe.command,
@@ -358,6 +378,7 @@ export const run = async (
       inProcess: inProcessResults,
       memory: memoryResult,
       soak: soakResult,
+      failures,
       seconds: (Date.now() - began) / 1000
     }
   } finally {
