@@ -380,7 +380,11 @@ export const handle = (
           Stream.map((change) => event(change.type, change.object)),
           Stream.catchAll(() => Stream.empty)
         )
-        const body = Stream.concat(Stream.fromIterable(existing.map((object) => event("ADDED", object))), changes)
+        // The empty first chunk makes Node send the response headers at once, as watch clients wait for them.
+        const body = Stream.concat(
+          Stream.fromIterable([new Uint8Array(0), ...existing.map((object) => event("ADDED", object))]),
+          changes
+        )
         return HttpServerResponse.stream(
           Number.isFinite(timeoutSeconds) && timeoutSeconds > 0
             ? Stream.interruptWhen(body, Effect.sleep(`${timeoutSeconds} seconds`))

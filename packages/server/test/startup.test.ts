@@ -5,6 +5,7 @@
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as fs from "node:fs"
+import * as http from "node:http"
 import * as path from "node:path"
 import { runServe, startServer, tempDir } from "./fixtures/process.js"
 
@@ -55,8 +56,19 @@ describe("tokenrequest serve start-up errors", () => {
     })
   }
 
-  it("SIGTERM shuts a running server down", async () => {
+  it("SIGTERM shuts a running server down, also with a watch open", async () => {
     const server = await startServer(["--insecure-plain-http"], { plain: true })
+    const token = /admin token \(user "admin", group "system:masters"\): (\S+)/.exec(server.stdout())![1]!
+    const watching = new Promise<void>((resolve) => {
+      const req = http.get(new URL("/api/v1/pods?watch=true", server.url), { headers: { authorization: `Bearer ${token}` } }, (res) => {
+        res.on("data", () => {})
+        res.on("close", () => resolve())
+        resolve()
+      })
+      req.on("error", () => resolve())
+    })
+    await watching
+    // stop() sends SIGTERM and SIGKILLs after 10 s; a null code would mean it had to.
     const code = await server.stop()
     assert.isNotNull(code)
   })
