@@ -7,7 +7,8 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as fs from "node:fs"
 import * as http from "node:http"
 import * as path from "node:path"
-import { runServe, startServer, tempDir } from "./fixtures/process.js"
+import { execFileSync } from "node:child_process"
+import { kubectl, runServe, startServer, tempDir } from "./fixtures/process.js"
 
 let dir: string
 beforeAll(() => {
@@ -55,6 +56,29 @@ describe("tokenrequest serve start-up errors", () => {
       assert.include(lines[0], expected)
     })
   }
+
+  it("serves the given --tls-cert-file/--tls-private-key-file, trusted through the written kubeconfig", async () => {
+    execFileSync("openssl", [
+      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+      "-keyout", path.join(dir, "tls.key"), "-out", path.join(dir, "tls.crt"), "-days", "2",
+      "-subj", "/CN=test-server", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"
+    ], { stdio: "pipe" })
+    const server = await startServer(["--tls-cert-file", path.join(dir, "tls.crt"), "--tls-private-key-file", path.join(dir, "tls.key")])
+    try {
+      assert.include(server.stdout(), `serving certificate: ${path.join(dir, "tls.crt")}`)
+      const whoami = kubectl(server.kubeconfig, ["auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"])
+      assert.strictEqual(whoami.stdout, "admin", whoami.stderr)
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it("a key that does not match --tls-cert-file is refused", () => {
+    execFileSync("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", path.join(dir, "other.key")])
+    const result = runServe(["--tls-cert-file", path.join(dir, "tls.crt"), "--tls-private-key-file", path.join(dir, "other.key")])
+    assert.strictEqual(result.status, 2)
+    assert.include(result.stderr, "private key does not match public key")
+  })
 
   it("SIGTERM shuts a running server down, also with a watch open", async () => {
     const server = await startServer(["--insecure-plain-http"], { plain: true })
