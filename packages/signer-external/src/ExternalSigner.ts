@@ -14,6 +14,7 @@
  * @since 0.1.0
  */
 import * as grpc from "@grpc/grpc-js"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -78,6 +79,22 @@ export interface Options {
 }
 
 /**
+ * The outcome of the key syncs so far (for health checks and metrics): how many fetches completed,
+ * how many failed, the last failure's text, and when the last fetch completed (epoch ms, `Clock`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SyncStatus {
+  readonly attempts: number
+  readonly failures: number
+  readonly lastError: string | undefined
+  readonly lastAttemptMillis: number
+  /** Whether the last fetch failed (the keys in force are then stale). */
+  readonly stale: boolean
+}
+
+/**
  * The connected signer: what it told at start, the keys in force, and a manual sync.
  *
  * @since 0.1.0
@@ -97,6 +114,8 @@ export class ExternalSigner extends Context.Tag("@tokenrequest/signer-external/E
     readonly changes: Stream.Stream<VerificationKeys.VerificationKeys>
     /** Fetches the keys now; concurrent calls share one fetch. On failure the old keys stay. */
     readonly sync: Effect.Effect<void, ExternalSignerError>
+    /** The outcome of the syncs so far. */
+    readonly syncStatus: Effect.Effect<SyncStatus>
   }
 >() {}
 
@@ -164,6 +183,7 @@ export const make = (options: Options): Effect.Effect<
     // Single flight: a caller that waited while another sync ran takes that sync's result.
     const permit = yield* Effect.makeSemaphore(1)
     let generation = 0
+    let status: SyncStatus = { attempts: 0, failures: 0, lastError: undefined, lastAttemptMillis: 0, stale: false }
     let lastSync: Exit.Exit<void, ExternalSignerError> | undefined
     const sync: Effect.Effect<void, ExternalSignerError> = Effect.suspend(() => {
       const seen = generation
@@ -172,11 +192,24 @@ export const make = (options: Options): Effect.Effect<
           generation !== seen && lastSync !== undefined
             ? lastSync
             : Effect.onExit(fetchOnce, (exit) =>
-              Effect.sync(() => {
+              Effect.map(Clock.currentTimeMillis, (now) => {
                 // An interrupted fetch settles nothing: the next caller fetches again.
                 if (Exit.isInterrupted(exit)) return
                 generation++
                 lastSync = exit
+                const failed = Exit.isFailure(exit)
+                status = {
+                  attempts: status.attempts + 1,
+                  failures: status.failures + (failed ? 1 : 0),
+                  lastError: Exit.isFailure(exit)
+                    ? Option.match(Cause.failureOption(exit.cause), {
+                      onNone: () => Cause.pretty(exit.cause),
+                      onSome: (error) => error.description
+                    })
+                    : status.lastError,
+                  lastAttemptMillis: now,
+                  stale: failed
+                }
               }))
         )
       )
@@ -224,6 +257,11 @@ export const make = (options: Options): Effect.Effect<
         Effect.zip(SubscriptionRef.get(state), Clock.currentTimeMillis),
         ([keys, now]) => Duration.millis(Math.max(0, keys.nextRefreshHintMillis - now))
       )
+      // After a failure the retry is due `retryInterval` after the failed fetch completed.
+      const untilRetry = Effect.map(
+        Clock.currentTimeMillis,
+        (now) => Duration.millis(Math.max(0, status.lastAttemptMillis + Duration.toMillis(retryInterval) - now))
+      )
       let delay = yield* untilHint
       while (true) {
         yield* Effect.sleep(delay)
@@ -232,7 +270,7 @@ export const make = (options: Options): Effect.Effect<
           yield* Effect.logError(
             `when syncing supported public keys(Stale set of keys will be supported): ${result.left.description}`
           )
-          delay = retryInterval
+          delay = yield* untilRetry
         } else {
           delay = yield* untilHint
         }
@@ -293,7 +331,8 @@ export const make = (options: Options): Effect.Effect<
       maxTokenExpirationSeconds: Number(metadata.maxTokenExpirationSeconds),
       keys: SubscriptionRef.get(state),
       changes: state.changes.pipe(Stream.changesWith((a, b) => !VerificationKeys.changed(a, b))),
-      sync
+      sync,
+      syncStatus: Effect.sync(() => status)
     }
 
     const tokenSigner: TokenSigner["Type"] = {
