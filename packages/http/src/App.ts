@@ -14,6 +14,7 @@ import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
+import * as RequestUrl from "./RequestUrl.js"
 import * as Routes from "./Routes.js"
 import * as Status from "./Status.js"
 
@@ -28,7 +29,7 @@ export const notMatched = (
   request: HttpServerRequest.HttpServerRequest,
   table: ReadonlyArray<{ readonly path: string }> = Routes.routeTable
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> => {
-  const pathname = new URL(request.url, "http://localhost").pathname
+  const pathname = RequestUrl.parse(request.url).pathname
   return Routes.respondStatus(Routes.isServedPathIn(table, pathname) ? Status.methodNotAllowed : Status.pathNotFound)
 }
 

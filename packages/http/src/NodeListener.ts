@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import { Readable } from "node:stream"
 import * as App from "./App.js"
 import * as Caller from "./Caller.js"
+import * as RequestUrl from "./RequestUrl.js"
 import type * as Routes from "./Routes.js"
 import * as Status from "./Status.js"
 
@@ -42,7 +43,7 @@ export interface Options extends Routes.Options {
  */
 export const toRequest = (req: IncomingMessage, signal?: AbortSignal): Request => {
   const secure = "encrypted" in req.socket && (req.socket as { encrypted?: boolean }).encrypted === true
-  const url = new URL(req.url ?? "/", `${secure ? "https" : "http"}://${req.headers.host ?? "localhost"}`)
+  const url = RequestUrl.parse(req.url ?? "/", `${secure ? "https" : "http"}://${req.headers.host ?? "localhost"}`)
   const headers = new Headers()
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!

@@ -19,6 +19,7 @@ import * as Stream from "effect/Stream"
 import { goSyntaxError, jsonTypeName } from "./internal/jsonSyntax.js"
 import * as Negotiation from "./Negotiation.js"
 import * as Protobuf from "./Protobuf.js"
+import * as RequestUrl from "./RequestUrl.js"
 import * as Status from "./Status.js"
 
 /**
@@ -182,7 +183,7 @@ export const fieldValidation: Effect.Effect<
   Errors.Invalid,
   HttpServerRequest.HttpServerRequest
 > = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-  const value = new URL(request.url, "http://localhost").searchParams.get("fieldValidation") ?? ""
+  const value = RequestUrl.parse(request.url).searchParams.get("fieldValidation") ?? ""
   if (value === "") return Effect.succeed("Warn" as const)
   const known = fieldValidationValues.find((v) => v === value)
   return known !== undefined

@@ -1,0 +1,25 @@
+/**
+ * The URL of a request from its request target, without surprises: a target starting with `/` is
+ * always a path (`//evil.example/openid/v1/jwks` is the path `//evil.example/openid/v1/jwks`, not a
+ * request for another host), and a target or `Host` value that does not parse falls back to
+ * `http://localhost` instead of throwing.
+ *
+ * @since 0.1.0
+ */
+
+const fallbackOrigin = "http://localhost"
+
+/**
+ * Parses a request target (`req.url`) against an origin (default `http://localhost`); never throws.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parse = (target: string, origin: string = fallbackOrigin): URL => {
+  const base = URL.canParse(origin) ? new URL(origin).origin : fallbackOrigin
+  const safeBase = base === "null" ? fallbackOrigin : base
+  if (target.startsWith("/")) {
+    return URL.canParse(safeBase + target) ? new URL(safeBase + target) : new URL(`${safeBase}/`)
+  }
+  return URL.canParse(target, safeBase) ? new URL(target, safeBase) : new URL(`${safeBase}/`)
+}
