@@ -24,6 +24,7 @@ import * as KubeObject from "@tokenrequest/domain/KubeObject"
 import { ObjectStore } from "@tokenrequest/domain/ObjectStore"
 import * as Protobuf from "@tokenrequest/http/Protobuf"
 import * as RequestBody from "@tokenrequest/http/RequestBody"
+import * as RequestUrl from "@tokenrequest/http/RequestUrl"
 import * as Routes from "@tokenrequest/http/Routes"
 import * as Status from "@tokenrequest/http/Status"
 import * as CoreProtobuf from "./internal/coreProtobuf.js"
@@ -343,7 +344,7 @@ export const handle = (
     const store = yield* ObjectStore
     if (!namespaced && info.namespace !== "" && kind !== "Namespace") return yield* respondStatus(Status.pathNotFound)
     const namespace = namespaced ? info.namespace : ""
-    const url = new URL(request.url, "http://localhost")
+    const url = RequestUrl.parse(request.url)
     switch (info.verb) {
       case "list": {
         const select = selector(kind, url.searchParams.get("fieldSelector"), url.searchParams.get("labelSelector"))

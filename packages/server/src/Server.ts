@@ -39,6 +39,7 @@ import { TokenSigner } from "@tokenrequest/domain/TokenSigner"
 import * as HttpApp from "@tokenrequest/http/App"
 import * as Caller from "@tokenrequest/http/Caller"
 import * as RequestBody from "@tokenrequest/http/RequestBody"
+import * as RequestUrl from "@tokenrequest/http/RequestUrl"
 import * as Routes from "@tokenrequest/http/Routes"
 import * as Status from "@tokenrequest/http/Status"
 import * as KeyRing from "@tokenrequest/signer-jose/KeyRing"
@@ -225,7 +226,7 @@ const isStale = (token: string, nowSeconds: number): boolean => {
 
 const webRequest = (request: HttpServerRequest.HttpServerRequest, body: Uint8Array) =>
   HttpServerRequest.fromWeb(
-    new Request(new URL(request.url, "http://localhost"), {
+    new Request(RequestUrl.parse(request.url), {
       method: request.method,
       headers: request.headers as Record<string, string>,
       body: body as Uint8Array<ArrayBuffer>
@@ -490,7 +491,7 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
     const app = Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
       const started = performance.now()
-      const requestUrl = new URL(request.url, "http://localhost")
+      const requestUrl = RequestUrl.parse(request.url)
       const info = RequestInfo.resolve(request.method, requestUrl.pathname, requestUrl.searchParams)
       const response = yield* dispatch(request, info, requestUrl.pathname).pipe(
         Effect.catchAllCause((cause) => Routes.respondStatus(Status.fromCause(cause)))
