@@ -13,6 +13,9 @@ import {
   ports,
   postJson,
   rawRequest,
+  sendRaw,
+  Reference,
+  referenceServer,
   reviewPath,
   serveApp,
   statusProblem,
@@ -367,12 +370,140 @@ describe("hostile input: in-process token API", () => {
         )
       }), 60_000)
 
+    it.effect("scheme-relative request targets and hostile Host headers: not 5xx, never routed by their host part", () =>
+      Effect.gen(function*() {
+        const { port } = yield* App
+        for (const [path, host] of [
+          ["//%.", "127.0.0.1"],
+          ["//evil.example/openid/v1/jwks", "127.0.0.1"],
+          ["//evil.example" + reviewPath, "127.0.0.1"],
+          ["/openid/v1/jwks", "a b"],
+          ["/openid/v1/jwks", "[::1"],
+          ["/openid/v1/jwks", "%%"],
+          ["/openid/v1/jwks", ""],
+          ["/openid/v1/jwks", "evil.example:99999"]
+        ] as const) {
+          const response = yield* Effect.promise(() =>
+            sendRaw(port, [`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`])
+          )
+          assert.strictEqual(statusProblem(response), undefined, `${path} Host ${host}: ${response.status} ${response.text}`)
+          if (path.startsWith("//")) assert.strictEqual(response.status, 404, `${path}: ${response.text}`)
+        }
+      }))
+
     it.effect("still answers normally after the fuzzing", () =>
       Effect.gen(function*() {
         const { url } = yield* App
         const response = yield* Effect.promise(() => postJson(url + tokenPath(), { spec: { expirationSeconds: 600 } }))
         assert.strictEqual(response.status, 201)
         assert.strictEqual(response.json.kind, "TokenRequest")
+      }))
+  })
+})
+
+describe("hostile input: reference server (authentication, authorization, object API)", () => {
+  layer(referenceServer(), { timeout: 60_000, excludeTestServices: true })((it) => {
+    const apiPaths = [
+      tokenPath(),
+      reviewPath,
+      "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+      "/api/v1/namespaces/default/serviceaccounts",
+      "/api/v1/namespaces/default/pods",
+      "/api/v1/namespaces/default/secrets",
+      "/api/v1/nodes",
+      "/api/v1/namespaces",
+      "/api/v1/namespaces/default/serviceaccounts/builder",
+      "/api",
+      "/apis",
+      "/version",
+      "/metrics",
+      "/healthz",
+      "/openid/v1/jwks",
+      "/.well-known/openid-configuration"
+    ]
+
+    it.effect("random requests with and without credentials: 2xx or 4xx Status, never 5xx", () =>
+      Effect.gen(function*() {
+        const { adminToken, port } = yield* Reference
+        const seen = new Map<number, number>()
+        yield* Effect.promise(() =>
+          fc.assert(
+            fc.asyncProperty(
+              fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"),
+              fc.oneof(
+                fc.constantFrom(...apiPaths),
+                fc.tuple(fc.constantFrom(...apiPaths), fc.constantFrom("/..", "/%2e%2e", "/x%2Fy", "/" + "n".repeat(300), "?watch=1&timeoutSeconds=1", "?labelSelector=%zz", "?fieldSelector=metadata.name%3D%3D", "?limit=-1", "//", "/Name_With_Caps")).map(([a, b]) => a + b)
+              ),
+              fc.constantFrom<ReadonlyArray<readonly [string, string]>>(
+                [],
+                [["Authorization", `Bearer ${adminToken}`]],
+                [["Authorization", "Bearer a.b.c"]],
+                [["Authorization", `Basic ${Buffer.from("admin:admin").toString("base64")}`]],
+                [["Authorization", `Bearer ${adminToken}`], ["Impersonate-User", "system:admin"]]
+              ),
+              fc.oneof(
+                fc.constant(""),
+                mutatedBody(validTokenRequest).map((b) => JSON.stringify(b) ?? "null"),
+                fc.constantFrom(
+                  JSON.stringify({ metadata: { name: "x" } }),
+                  JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "default" }, spec: { serviceAccountName: 7 } }),
+                  JSON.stringify({ apiVersion: "v1", kind: "Node", metadata: { name: "-" } }),
+                  "[".repeat(20_000),
+                  "{\"spec\":{\"token\":\"" + "t".repeat(50_000) + "\"}}"
+                )
+              ),
+              fc.constantFrom("application/json", Protobuf.mediaType, "application/yaml", "text/plain", ""),
+              async (method, path, credentials, body, contentType) => {
+                const response = await rawRequest(port, {
+                  method,
+                  path,
+                  headers: [...credentials, ...(contentType === "" ? [] : [["Content-Type", contentType] as const])],
+                  body: method === "GET" || method === "HEAD" ? "" : body
+                }, 20_000)
+                seen.set(response.status, (seen.get(response.status) ?? 0) + 1)
+                if (method === "HEAD") {
+                  if (response.status >= 500) throw new Error(`HEAD ${path}: ${response.status}`)
+                  return
+                }
+                await check(response, `${method} ${path.slice(0, 120)} ${JSON.stringify(credentials).slice(0, 60)} ${contentType} ${body.slice(0, 200)}`)
+              }
+            ),
+            { numRuns: runs * 3 }
+          )
+        )
+        assert.isTrue(seen.has(401), `unauthenticated requests were refused: ${[...seen]}`)
+      }), 90_000)
+
+    it.effect("scheme-relative request targets and hostile Host headers: not 5xx, never routed by their host part", () =>
+      Effect.gen(function*() {
+        const { adminToken, port } = yield* Reference
+        for (const [path, host] of [
+          ["//%.", "127.0.0.1"],
+          ["//evil.example/openid/v1/jwks", "127.0.0.1"],
+          ["//evil.example/api/v1/namespaces/default/serviceaccounts", "127.0.0.1"],
+          ["/openid/v1/jwks", "a b"],
+          ["/api/v1/namespaces/default/serviceaccounts", "[::1"],
+          ["/healthz", "%%"]
+        ] as const) {
+          const response = yield* Effect.promise(() =>
+            sendRaw(port, [`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${adminToken}\r\nConnection: close\r\n\r\n`])
+          )
+          assert.strictEqual(statusProblem(response), undefined, `${path} Host ${host}: ${response.status} ${response.text}`)
+          if (path.startsWith("//")) assert.strictEqual(response.status, 404, `${path}: ${response.text}`)
+        }
+      }))
+
+    it.effect("still serves after the fuzzing", () =>
+      Effect.gen(function*() {
+        const { adminToken, url } = yield* Reference
+        const admin = { authorization: `Bearer ${adminToken}` }
+        // (the fuzzing may have deleted builder: use a fresh account)
+        const created = yield* Effect.promise(() =>
+          postJson(url + "/api/v1/namespaces/default/serviceaccounts", { metadata: { name: "after-fuzz" } }, admin)
+        )
+        assert.strictEqual(created.status, 201, created.text)
+        const response = yield* Effect.promise(() => postJson(url + tokenPath("default", "after-fuzz"), {}, admin))
+        assert.strictEqual(response.status, 201)
       }))
   })
 })
