@@ -76,6 +76,10 @@ export const options = {
     "service-account-key-file",
     "PEM public keys, private keys or certificates that verify tokens (repeatable); default the signing key"
   ),
+  serviceAccountSigningEndpoint: text(
+    "service-account-signing-endpoint",
+    "Unix socket (path or @name) of an external signer (ExternalJWTSigner); exclusive with the key-file flags"
+  ),
   serviceAccountMaxTokenExpiration: text(
     "service-account-max-token-expiration",
     "Maximum validity of requested tokens, a Go duration (48h, 1h30m); 0 means no cap"
@@ -129,6 +133,7 @@ export const toServerOptions = (
   apiAudiences: commaList(parsed.apiAudiences),
   serviceAccountSigningKeyFile: value(parsed.serviceAccountSigningKeyFile),
   serviceAccountKeyFile: list(parsed.serviceAccountKeyFile),
+  serviceAccountSigningEndpoint: value(parsed.serviceAccountSigningEndpoint),
   serviceAccountMaxTokenExpiration: value(parsed.serviceAccountMaxTokenExpiration),
   serviceAccountExtendTokenExpiration: parsed.serviceAccountExtendTokenExpiration,
   serviceAccountJwksUri: value(parsed.serviceAccountJwksUri),

@@ -18,6 +18,7 @@ import { expirationExtensionSeconds } from "@tokenrequest/domain/Config"
 import type { KubeObject } from "@tokenrequest/domain/KubeObject"
 import * as KeyFile from "@tokenrequest/signer-jose/KeyFile"
 import * as KeyRing from "@tokenrequest/signer-jose/KeyRing"
+import * as SigningEndpoint from "@tokenrequest/signer-external/SigningEndpoint"
 import * as SigningKey from "@tokenrequest/signer-jose/SigningKey"
 import * as ManifestLoader from "@tokenrequest/store-memory/ManifestLoader"
 import * as Authorization from "./Authorization.js"
@@ -57,6 +58,8 @@ export interface Options {
   readonly serviceAccountSigningKeyFile?: string | undefined
   /** `--service-account-key-file` (repeatable). */
   readonly serviceAccountKeyFile?: ReadonlyArray<string> | undefined
+  /** `--service-account-signing-endpoint`: the socket of an external signer (exclusive with the key files). */
+  readonly serviceAccountSigningEndpoint?: string | undefined
   /** `--service-account-max-token-expiration`: a Go duration text, or seconds. Default `0` (no cap). */
   readonly serviceAccountMaxTokenExpiration?: string | number | undefined
   /** `--service-account-extend-token-expiration`, default `true`. */
@@ -136,6 +139,8 @@ export interface Configuration {
   readonly extendExpiration: boolean
   readonly jwksUri: string | undefined
   readonly keys: KeyRing.KeySource
+  /** `--service-account-signing-endpoint`; when set, `keys` is unused and signing goes to the socket. */
+  readonly signingEndpoint: string | undefined
   /** Whether the signing key was generated for this run. */
   readonly ephemeralKey: boolean
   readonly objects: ReadonlyArray<KubeObject>
@@ -278,7 +283,9 @@ export const resolve = (options: Options): Effect.Effect<Configuration, Configur
       return yield* fail("the service-account-max-token-expiration must be between 1 hour and 2^32 seconds")
     }
     const extendExpiration = options.serviceAccountExtendTokenExpiration ?? true
-    if (maxExpirationSeconds !== 0 && extendExpiration) {
+    const signingEndpoint = options.serviceAccountSigningEndpoint === "" ? undefined : options.serviceAccountSigningEndpoint
+    // With an endpoint, the limits and their warnings come from the signer (ExternalSigner.connect).
+    if (maxExpirationSeconds !== 0 && extendExpiration && signingEndpoint === undefined) {
       const max = formatGoDuration(maxExpirationSeconds)
       if (maxExpirationSeconds < 3607) {
         warnings.push(
@@ -390,7 +397,15 @@ export const resolve = (options: Options): Effect.Effect<Configuration, Configur
     const keyFiles = options.serviceAccountKeyFile ?? []
     let keys: KeyRing.KeySource
     let ephemeralKey = false
-    if (options.serviceAccountSigningKeyFile !== undefined) {
+    if (signingEndpoint !== undefined) {
+      const endpointErrors = SigningEndpoint.validate({
+        endpoint: signingEndpoint,
+        signingKeyFile: options.serviceAccountSigningKeyFile,
+        keyFiles
+      })
+      if (endpointErrors.length > 0) return yield* fail(endpointErrors[0]!)
+      keys = { _tag: "Pem" }
+    } else if (options.serviceAccountSigningKeyFile !== undefined) {
       keys = { _tag: "Files", signingKeyFile: options.serviceAccountSigningKeyFile, keyFiles }
       yield* KeyRing.load(keys).pipe(Effect.mapError((error) => new ConfigurationError({ description: error.description })))
     } else {
@@ -444,6 +459,7 @@ export const resolve = (options: Options): Effect.Effect<Configuration, Configur
       extendExpiration,
       jwksUri: jwksUri === "" ? undefined : jwksUri,
       keys,
+      signingEndpoint,
       ephemeralKey,
       objects,
       store,

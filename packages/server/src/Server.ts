@@ -43,6 +43,7 @@ import * as RequestUrl from "@tokenrequest/http/RequestUrl"
 import * as Routes from "@tokenrequest/http/Routes"
 import * as Status from "@tokenrequest/http/Status"
 import * as KeyRing from "@tokenrequest/signer-jose/KeyRing"
+import * as ExternalSigner from "@tokenrequest/signer-external/ExternalSigner"
 import * as ManifestLoader from "@tokenrequest/store-memory/ManifestLoader"
 import * as MemoryStore from "@tokenrequest/store-memory/MemoryStore"
 import * as EtcdStore from "@tokenrequest/store-etcd/EtcdStore"
@@ -317,12 +318,23 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
 
     // Ports.
     const metrics = Metrics.make()
-    const keyContext = yield* Layer.build(
-      KeyRing.layer(configuration.keys, {
-        watch: configuration.keys._tag === "Files",
-        reloadOnSignal: options.reloadKeysOnSignal === true
-      })
-    ).pipe(Effect.mapError((error) => fail(error.description)))
+    const external = configuration.signingEndpoint === undefined
+      ? undefined
+      : yield* ExternalSigner.connect({
+        endpoint: configuration.signingEndpoint,
+        apiVersion: "auto",
+        maxExpirationSeconds: configuration.maxExpirationSeconds,
+        extendExpiration: configuration.extendExpiration
+      }).pipe(Effect.mapError((error) => fail(error.description)))
+    for (const warning of external?.warnings ?? []) printWarning(`warning: ${warning}`)
+    const keyContext: Context.Context<TokenSigner | KeySet> = external !== undefined
+      ? external.context
+      : yield* Layer.build(
+        KeyRing.layer(configuration.keys, {
+          watch: configuration.keys._tag === "Files",
+          reloadOnSignal: options.reloadKeysOnSignal === true
+        })
+      ).pipe(Effect.mapError((error) => fail(error.description)))
     const storeContext = yield* Layer.build(storeLayer(configuration))
     const store = wrapStore(Context.get(storeContext, ObjectStore), metrics)
     const seeded = yield* ManifestLoader.seed(configuration.objects, { skipExisting: configuration.store._tag === "Etcd" }).pipe(
@@ -390,7 +402,8 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
     const tokenConfig = DomainConfig.make({
       issuers,
       apiAudiences: configuration.apiAudiences,
-      maxExpirationSeconds: configuration.maxExpirationSeconds,
+      maxExpirationSeconds: external?.limits.maxExpirationSeconds ?? configuration.maxExpirationSeconds,
+      ...(external === undefined ? {} : { maxExtendedExpirationSeconds: external.limits.maxExtendedExpirationSeconds }),
       extendExpiration: configuration.extendExpiration,
       ...(configuration.jwksUri === undefined ? {} : { jwksUri: configuration.jwksUri })
     })
