@@ -43,6 +43,33 @@ export const notMatched = (
 export const maxPathParameterLength = 16 * 1024
 
 /**
+ * The default handler timeout: 60 s, kube-apiserver's default `--request-timeout`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultHandlerTimeoutMillis = 60_000
+
+/**
+ * Answers `504 Timeout` when `handler` has not answered within `millis`; the handler keeps running
+ * detached until it notices its interruption, so a stuck port cannot hold the answer.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withHandlerTimeout = (millis: number) =>
+<E, R>(
+  handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, E, R | HttpServerRequest.HttpServerRequest> =>
+  handler.pipe(
+    Effect.disconnect,
+    Effect.timeout(millis),
+    // the host runs apps uninterruptibly (HttpApp.toHandled); the timeout must be able to interrupt
+    Effect.interruptible,
+    Effect.catchTag("TimeoutException", () => Routes.respondStatus(Status.handlerTimeout))
+  ) as Effect.Effect<HttpServerResponse.HttpServerResponse, E, R | HttpServerRequest.HttpServerRequest>
+
+/**
  * The app: every answer is a Kubernetes object or `Status`; it never fails.
  *
  * @since 0.1.0
@@ -55,7 +82,8 @@ export const make = (options: Routes.Options = {}): HttpApp.Default<never, Route
     // line is already bounded by Node's header limit.
     HttpRouter.withRouterConfig({ maxParamLength: maxPathParameterLength }),
     Effect.catchTag("RouteNotFound", (error) => notMatched(error.request)),
-    Effect.catchAllCause((cause) => Routes.respondStatus(Status.fromCause(cause)))
+    Effect.catchAllCause((cause) => Routes.respondStatus(Status.fromCause(cause))),
+    withHandlerTimeout(options.handlerTimeoutMillis ?? defaultHandlerTimeoutMillis)
   )
 
 /**

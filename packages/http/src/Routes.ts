@@ -47,6 +47,12 @@ export type Ports = ObjectStore | TokenSigner | KeySet.KeySet | IdGenerator | Co
 export interface Options {
   /** Request body limit in bytes; default 3 MiB as kube-apiserver. */
   readonly maxRequestBodyBytes?: number | undefined
+  /**
+   * Time to answer a request, reading its body included; default 60 s (kube-apiserver's
+   * `--request-timeout`). Beyond, the answer is `504 Timeout` and the handler is abandoned
+   * (`App.make` applies it).
+   */
+  readonly handlerTimeoutMillis?: number | undefined
 }
 
 /**

@@ -54,6 +54,7 @@ export type StatusReason =
   | "NotAcceptable"
   | "UnsupportedMediaType"
   | "RequestEntityTooLarge"
+  | "Timeout"
 
 /**
  * Builds a failure `Status`. `reason: ""` is omitted, as is `details` when not given.
@@ -230,6 +231,20 @@ export const notAcceptable = (produced: ReadonlyArray<string>): Status =>
  */
 export const requestEntityTooLarge = (limit: number): Status =>
   make(413, "RequestEntityTooLarge", `Request entity too large: limit is ${limit}`)
+
+/**
+ * 504 when a request is not answered within the handler timeout (the apiserver's timeout filter:
+ * `NewTimeoutError(..., 0)`, whose empty details still appear as `{}`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const handlerTimeout: Status = make(
+  504,
+  "Timeout",
+  "Timeout: request did not complete within requested timeout - context deadline exceeded",
+  {}
+)
 
 /**
  * Maps any failure cause of a request to a `Status`: expected failures through `fromError`; defects
