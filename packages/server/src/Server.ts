@@ -92,12 +92,14 @@ export interface Limits {
   readonly maxHeaderBytes: number
   /** Open connections; further ones are closed at once. */
   readonly maxConnections: number
+  /** Time to answer a request once it arrived (kube-apiserver's `--request-timeout`): beyond, `504 Timeout`. */
+  readonly handlerTimeoutMillis: number
 }
 
 /**
  * The default limits: headers within 32 s and idle connections closed after 90 s (kube-apiserver's
- * values), whole requests within 60 s (its default `--request-timeout`), 16 KiB of headers (Node's
- * default), 1024 connections.
+ * values), a request received within 60 s and answered within another 60 s (its default
+ * `--request-timeout`), 16 KiB of headers (Node's default), 1024 connections.
  *
  * @since 0.1.0
  * @category constants
@@ -107,7 +109,8 @@ export const defaultLimits: Limits = {
   requestTimeoutMillis: 60_000,
   idleTimeoutMillis: 90_000,
   maxHeaderBytes: 16 * 1024,
-  maxConnections: 1024
+  maxConnections: 1024,
+  handlerTimeoutMillis: 60_000
 }
 
 /**
@@ -417,7 +420,7 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
       anonymous: configuration.anonymous,
       apiAudiences: tokenConfig.apiAudiences
     }
-    const tokenApp = HttpApp.make()
+    const tokenApp = HttpApp.make({ handlerTimeoutMillis: limits.handlerTimeoutMillis })
 
     const reviewWithMetrics = (request: HttpServerRequest.HttpServerRequest, user: Authentication.Result & { _tag: "Authenticated" }) =>
       Effect.gen(function*() {
@@ -507,7 +510,8 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
       const requestUrl = RequestUrl.parse(request.url)
       const info = RequestInfo.resolve(request.method, requestUrl.pathname, requestUrl.searchParams)
       const response = yield* dispatch(request, info, requestUrl.pathname).pipe(
-        Effect.catchAllCause((cause) => Routes.respondStatus(Status.fromCause(cause)))
+        Effect.catchAllCause((cause) => Routes.respondStatus(Status.fromCause(cause))),
+        HttpApp.withHandlerTimeout(limits.handlerTimeoutMillis)
       )
       metrics.request(
         {
