@@ -20,7 +20,21 @@ import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { App, decodePart, issuer, objects, ports, postJson, reviewPath, serveApp, signing, tokenPath } from "./fixtures.js"
+import {
+  App,
+  decodePart,
+  issuer,
+  objects,
+  ports,
+  postJson,
+  Reference,
+  referenceServer,
+  reviewPath,
+  sendRaw,
+  serveApp,
+  signing,
+  tokenPath
+} from "./fixtures.js"
 
 const bound = 12_000
 
@@ -352,3 +366,57 @@ describe("faults: store unavailable during review", () => {
   })
 })
 
+
+describe("faults: a port that never answers", () => {
+  const hangingStore = Layer.effect(
+    ObjectStore.ObjectStore,
+    Effect.map(MemoryStore.make, (store) => ({ ...store, get: () => Effect.never }))
+  )
+  layer(serveApp(ports({ store: hangingStore }), { handlerTimeoutMillis: 500 } as never), {
+    timeout: 30_000,
+    excludeTestServices: true
+  })((it) => {
+    it.effect("a store call that never completes: 504 Timeout after the handler timeout, other requests unaffected", () =>
+      Effect.gen(function*() {
+        const { url } = yield* App
+        const started = Date.now()
+        const responses = yield* Effect.promise(() =>
+          Promise.all(Array.from({ length: 10 }, () => postJson(url + tokenPath(), {}, {}, 10_000)))
+        )
+        assert.isBelow(Date.now() - started, 8000)
+        for (const response of responses) {
+          assert.strictEqual(response.status, 504)
+          assert.deepStrictEqual(response.json, {
+            kind: "Status",
+            apiVersion: "v1",
+            metadata: {},
+            status: "Failure",
+            message: "Timeout: request did not complete within requested timeout - context deadline exceeded",
+            reason: "Timeout",
+            details: {},
+            code: 504
+          })
+        }
+        const jwks = yield* Effect.promise(() => fetch(`${url}/openid/v1/jwks`, { signal: AbortSignal.timeout(5000) }))
+        assert.strictEqual(jwks.status, 200)
+      }))
+  })
+})
+
+describe("faults: reference server handler timeout", () => {
+  layer(referenceServer({ limits: { handlerTimeoutMillis: 500, requestTimeoutMillis: 10_000 } as never }), {
+    timeout: 60_000,
+    excludeTestServices: true
+  })((it) => {
+    it.effect("a request whose body stalls is answered 504 Timeout after the handler timeout", () =>
+      Effect.gen(function*() {
+        const { adminToken, port } = yield* Reference
+        const head = `POST ${reviewPath} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${adminToken}\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{`
+        const started = Date.now()
+        const response = yield* Effect.promise(() => sendRaw(port, [head], { timeoutMs: 15_000 }))
+        assert.isBelow(Date.now() - started, 8000)
+        assert.strictEqual(response.status, 504, response.text)
+        assert.strictEqual(JSON.parse(response.text).reason, "Timeout")
+      }))
+  })
+})
