@@ -36,7 +36,7 @@ const issue = async (url: string, headers: Record<string, string>): Promise<Outc
     url,
     connections,
     duration: seconds,
-    timeout: 10,
+    timeout: 30,
     requests: [{
       method: "POST",
       path: tokenPath(),
@@ -59,7 +59,7 @@ const review = async (url: string, headers: Record<string, string>, tokens: Read
     url,
     connections,
     duration: seconds,
-    timeout: 10,
+    timeout: 30,
     requests: [{
       method: "POST",
       path: reviewPath,
