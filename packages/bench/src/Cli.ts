@@ -3,7 +3,8 @@
  * the table on stdout, and the section of `docs/performance.md`.
  *
  * Flags: `--quick`, `--duration S`, `--warmup S`, `--rounds N`, `--connections N`,
- * `--in-process S`, `--objects N`, `--soak S`, `--soak-samples N`, `--only http,inprocess,memory,soak`,
+ * `--in-process S`, `--objects N`, `--soak S`, `--soak-samples N`, `--only http,lean,inprocess,memory,soak`
+ * (`lean` is not in the default set),
  * `--algorithms ES256,RS256`, `--cpu-prof DIR`, `--out FILE`, `--no-write`, `--same-process`.
  * Environment: `BENCH_QUICK=1`, `BENCH_DURATION`, `BENCH_WARMUP`, `BENCH_ROUNDS`, `BENCH_CONNECTIONS`,
  * `BENCH_IN_PROCESS`, `BENCH_OBJECTS`, `BENCH_SOAK`. Flags win over the environment.
@@ -35,7 +36,7 @@ export interface Parsed {
   readonly out: string | undefined
 }
 
-const parts = ["http", "inprocess", "memory", "soak"] as const
+const parts = ["http", "lean", "inprocess", "memory", "soak"] as const
 
 /**
  * Parses flags and environment into settings. Throws on an unknown flag or a bad number.

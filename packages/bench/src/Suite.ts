@@ -37,7 +37,7 @@ export interface Settings {
   readonly maxSoakGrowthMiB: number
   readonly algorithms: ReadonlyArray<Fixture.Algorithm>
   /** Which parts run. */
-  readonly parts: ReadonlySet<"http" | "inprocess" | "memory" | "soak">
+  readonly parts: ReadonlySet<"http" | "lean" | "inprocess" | "memory" | "soak">
   /** Start servers in child processes (default) or in this process (smoke test). */
   readonly children: boolean
   /** Write CPU profiles of our server's processes here. */
@@ -196,29 +196,38 @@ async (server: Target.Running) => {
  * @since 0.1.0
  * @category running
  */
-export const http = (settings: Settings, keys: Fixture.Keys, algorithm: Fixture.Algorithm) =>
+export const http = (
+  settings: Settings,
+  keys: Fixture.Keys,
+  algorithm: Fixture.Algorithm,
+  ourKind: "ours" | "lean" = "ours"
+) =>
   withServers(
     settings,
     [
       { kind: "baseline", algorithm, keyFile: keys.files[algorithm] },
-      { kind: "ours", algorithm, keyFile: keys.files[algorithm] }
+      { kind: ourKind, algorithm, keyFile: keys.files[algorithm] }
     ],
     async ([baseline, ours]): Promise<Array<Report.Comparison>> => {
+      const suffix = ourKind === "lean" ? " (lean: programs on node:http)" : ""
       const tokens = new Map<Target.Running, string>()
       for (const server of [baseline!, ours!]) {
         const token = await mintToken(server)
         tokens.set(server, token)
         await checkReview(server, reviewRequest(token))
       }
-      settings.log(`issuance ${algorithm}`)
+      settings.log(`issuance ${algorithm}${suffix}`)
       const issuance = await alternate(settings.rounds, ours!, baseline!, loadMeasure(settings, () => issuanceRequest))
-      settings.log(`review ${algorithm}`)
+      settings.log(`review ${algorithm}${suffix}`)
       const review = await alternate(
         settings.rounds,
         ours!,
         baseline!,
         loadMeasure(settings, (server) => reviewRequest(tokens.get(server)!))
       )
+      if (ourKind === "lean") {
+        return [{ name: `issuance ${algorithm}${suffix}`, ...issuance }, { name: `review ${algorithm}${suffix}`, ...review }]
+      }
       return [
         {
           name: `issuance ${algorithm}`,
@@ -352,6 +361,9 @@ export const run = async (
     for (const algorithm of settings.algorithms) {
       if (settings.parts.has("http")) {
         httpResults.push(...(await attempt(`HTTP ${algorithm}`, () => http(settings, keys, algorithm)) ?? []))
+      }
+      if (settings.parts.has("lean")) {
+        httpResults.push(...(await attempt(`lean ${algorithm}`, () => http(settings, keys, algorithm, "lean")) ?? []))
       }
     }
     for (const algorithm of settings.algorithms) {

@@ -27,7 +27,7 @@ import * as Fixture from "./Fixture.js"
  * @since 0.1.0
  * @category models
  */
-export type Kind = "ours" | "baseline"
+export type Kind = "ours" | "baseline" | "lean"
 
 /**
  * What to start.
@@ -127,26 +127,11 @@ const memoryNow = (): Memory => {
   }
 }
 
-const startBaseline = async (spec: Spec): Promise<{ url: string; close: () => Promise<void> }> => {
-  const key = Baseline.makeKey(spec.algorithm, fs.readFileSync(spec.keyFile, "utf8"))
-  const serviceAccounts = new Map<string, string>([
-    [`${Fixture.serviceAccount.namespace}/${Fixture.serviceAccount.name}`, randomUUID()]
-  ])
-  for (const object of objects(spec.objects ?? 0)) {
-    if (object.kind === "ServiceAccount") {
-      serviceAccounts.set(`${object.metadata.namespace}/${object.metadata.name}`, randomUUID())
-    }
-  }
-  const server = http.createServer(
-    { keepAlive: true },
-    Baseline.listener({
-      key,
-      issuer: Fixture.issuer,
-      apiAudiences: [Fixture.issuer],
-      serviceAccounts,
-      adminToken: Fixture.adminToken
-    })
-  )
+const listen = async (
+  listener: http.RequestListener,
+  dispose: () => Promise<void> = async () => {}
+): Promise<{ url: string; close: () => Promise<void> }> => {
+  const server = http.createServer({ keepAlive: true }, listener)
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject)
     server.listen(0, "127.0.0.1", () => resolve())
@@ -158,8 +143,34 @@ const startBaseline = async (spec: Spec): Promise<{ url: string; close: () => Pr
       new Promise<void>((resolve) => {
         server.closeAllConnections()
         server.close(() => resolve())
-      })
+      }).then(dispose)
   }
+}
+
+const startLean = async (spec: Spec): Promise<{ url: string; close: () => Promise<void> }> => {
+  // Loaded here, so that other processes do not carry its modules.
+  const Lean = await import("./Lean.js")
+  const lean = await Lean.make(spec.keyFile, objects(spec.objects ?? 0))
+  return listen(lean.listener, lean.dispose)
+}
+
+const startBaseline = async (spec: Spec): Promise<{ url: string; close: () => Promise<void> }> => {
+  const key = Baseline.makeKey(spec.algorithm, fs.readFileSync(spec.keyFile, "utf8"))
+  const serviceAccounts = new Map<string, string>([
+    [`${Fixture.serviceAccount.namespace}/${Fixture.serviceAccount.name}`, randomUUID()]
+  ])
+  for (const object of objects(spec.objects ?? 0)) {
+    if (object.kind === "ServiceAccount") {
+      serviceAccounts.set(`${object.metadata.namespace}/${object.metadata.name}`, randomUUID())
+    }
+  }
+  return listen(Baseline.listener({
+    key,
+    issuer: Fixture.issuer,
+    apiAudiences: [Fixture.issuer],
+    serviceAccounts,
+    adminToken: Fixture.adminToken
+  }))
 }
 
 const startOurs = async (spec: Spec): Promise<{ url: string; close: () => Promise<void> }> => {
@@ -194,7 +205,11 @@ const startOurs = async (spec: Spec): Promise<{ url: string; close: () => Promis
  * @category constructors
  */
 export const startInProcess = async (spec: Spec): Promise<Running> => {
-  const started = spec.kind === "ours" ? await startOurs(spec) : await startBaseline(spec)
+  const started = spec.kind === "ours"
+    ? await startOurs(spec)
+    : spec.kind === "lean"
+    ? await startLean(spec)
+    : await startBaseline(spec)
   return { spec, url: started.url, memory: async () => memoryNow(), close: started.close }
 }
 
