@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { bin, serve } from "./server.js"
 
@@ -65,7 +66,71 @@ describe("conformance suite against `tokenrequest serve`", () => {
       assert.strictEqual(o["expiration.extension"], "skipped")
       assert.strictEqual(o["expiration.extension-conditions"], "skipped")
     })), 120_000)
+
+  it.live("--service-account-signing-endpoint at `tokenrequest signer serve`: every check passes, as with a local key", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const signer = yield* signerServe()
+      const served = yield* serve(["--service-account-signing-endpoint", signer.socket])
+      const report = yield* Suite.run({ ...served.endpoint, server: served.endpoint.server! })
+      assert.deepStrictEqual(failures(report), [])
+      assert.deepStrictEqual(report.cleanupErrors, [])
+      const o = outcomes(report)
+      assert.strictEqual(o["expiration.extension"], "passed")
+      assert.strictEqual(o["keys.verify"], "passed")
+      // As upstream: with an external signer and no --service-account-max-token-expiration, the signer's
+      // maximum (one year here) becomes the cap, so the clamp is in force and checked.
+      assert.strictEqual(o["expiration.clamp"], "passed")
+      assert.match(Report.summary(report), /^\d+ passed, 0 failed, 0 skipped$/)
+    })), 120_000)
 })
+
+/** `tokenrequest signer serve` from the built CLI on a fresh key, until the socket exists. */
+const signerServe = () =>
+  Effect.gen(function*() {
+    const dir = yield* Effect.acquireRelease(
+      Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "tokenrequest-signer-"))),
+      (d) => Effect.sync(() => fs.rmSync(d, { recursive: true, force: true }))
+    )
+    const keyFile = path.join(dir, "signing.key")
+    const generated = yield* runBin(["keys", "generate", "--algorithm", "ES256", "--out", keyFile])
+    assert.strictEqual(generated.code, 0, generated.stderr)
+    const socket = path.join(dir, "signer.sock")
+    const child = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        spawn(process.execPath, [bin, "signer", "serve", "--socket", socket, "--key-file", keyFile], {
+          stdio: ["ignore", "ignore", "pipe"]
+        })
+      ),
+      (c) =>
+        Effect.async<void>((resume) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resume(Effect.void)
+          const timer = setTimeout(() => c.kill("SIGKILL"), 5_000)
+          c.once("exit", () => {
+            clearTimeout(timer)
+            resume(Effect.void)
+          })
+          c.kill("SIGTERM")
+        })
+    )
+    let stderr = ""
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
+    for (let i = 0; i < 100 && !fs.existsSync(socket); i++) {
+      if (child.exitCode !== null) break
+      yield* Effect.sleep("100 millis")
+    }
+    if (!fs.existsSync(socket)) return yield* Effect.fail(new Error(`signer serve did not create ${socket}: ${stderr}`))
+    return { socket }
+  })
+
+const runBin = (args: ReadonlyArray<string>) =>
+  Effect.async<{ code: number | null; stdout: string; stderr: string }>((resume) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")))
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")))
+    child.once("exit", (code) => resume(Effect.succeed({ code, stdout, stderr })))
+  })
 
 const runCli = (args: ReadonlyArray<string>) =>
   Effect.async<{ code: number | null; stdout: string; stderr: string }>((resume) => {
