@@ -136,6 +136,8 @@ export interface RunningServer {
   readonly kubeconfig: string
   /** The metrics registry. */
   readonly metrics: Metrics.Registry
+  /** The object store the server reads and writes (the same objects as the object API). */
+  readonly store: ObjectStore["Type"]
 }
 
 /**
@@ -603,7 +605,8 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
       certificateFile,
       adminToken,
       kubeconfig,
-      metrics
+      metrics,
+      store
     }
   })
 
