@@ -79,6 +79,7 @@ const review = async (url: string, headers: Record<string, string>, tokens: Read
 const assertClean = (label: string, outcome: Outcome) => {
   const { result } = outcome
   const summary = `${label}: ${result.requests.total} requests, ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`
+  console.info(`${summary}, ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms`)
   assert.isAbove(result.requests.total, connections, summary)
   assert.strictEqual(result.errors, 0, summary)
   assert.strictEqual(result.timeouts, 0, summary)
