@@ -117,6 +117,11 @@ export interface Options {
   readonly reloadOnSignal?: boolean | undefined
   /** Quiet period after the last change before reloading. Default 100 ms. */
   readonly debounce?: Duration.DurationInput | undefined
+  /**
+   * Called after an automatic reload (watch or signal) failed and the previous keys were kept, once
+   * the warning is logged: a host counts it in its metrics.
+   */
+  readonly onReloadFailure?: ((error: KeyFile.KeyFileError) => Effect.Effect<void>) | undefined
 }
 
 const describeKeys = (keys: Keys): string =>
@@ -197,7 +202,9 @@ export const make = (
         Effect.flatMap((before) =>
           Effect.matchEffect(reload, {
             onFailure: (error) =>
-              Effect.logWarning(`service account key reload failed, keeping the previous keys: ${error.message}`),
+              Effect.logWarning(`service account key reload failed, keeping the previous keys: ${error.message}`).pipe(
+                Effect.zipRight(options?.onReloadFailure?.(error) ?? Effect.void)
+              ),
             onSuccess: (keys) =>
               describeKeys(keys) === describeKeys(before)
                 ? Effect.logDebug(`service account keys reloaded, unchanged: ${describeKeys(keys)}`)
