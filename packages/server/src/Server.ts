@@ -337,7 +337,8 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
       : yield* Layer.build(
         KeyRing.layer(configuration.keys, {
           watch: configuration.keys._tag === "Files",
-          reloadOnSignal: options.reloadKeysOnSignal === true
+          reloadOnSignal: options.reloadKeysOnSignal === true,
+          onReloadFailure: () => Effect.sync(() => metrics.signerError("KeyReloadFailed"))
         })
       ).pipe(Effect.mapError((error) => fail(error.description)))
     const storeContext = yield* Layer.build(storeLayer(configuration))
