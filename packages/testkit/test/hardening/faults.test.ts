@@ -420,3 +420,32 @@ describe("faults: reference server handler timeout", () => {
       }))
   })
 })
+
+describe("faults: the reference server's key files damaged while it runs", () => {
+  layer(referenceServer(), { timeout: 60_000, excludeTestServices: true })((it) => {
+    it.effect("a corrupted signing key file: old keys stay in force and the failure is counted in /metrics", () =>
+      Effect.gen(function*() {
+        const { adminToken, dir, url } = yield* Reference
+        const admin = { authorization: `Bearer ${adminToken}` }
+        const failures = () =>
+          Effect.promise(async () => {
+            const text = await (await fetch(`${url}/metrics`, { headers: admin, signal: AbortSignal.timeout(5000) })).text()
+            return Number(/^tokenrequest_signer_errors_total\{reason="KeyReloadFailed"\} (\d+)$/m.exec(text)?.[1] ?? 0)
+          })
+        assert.strictEqual(yield* failures(), 0)
+        fs.writeFileSync(path.join(dir, "sa.key"), "-----BEGIN EC PRIVATE KEY-----\nbroken\n-----END EC PRIVATE KEY-----\n")
+        let counted = 0
+        for (let i = 0; i < 100 && counted === 0; i++) {
+          yield* Effect.sleep("100 millis")
+          counted = yield* failures()
+        }
+        assert.isAtLeast(counted, 1, "reload failure counted")
+        const issued = yield* Effect.promise(() => postJson(url + tokenPath(), {}, admin))
+        assert.strictEqual(issued.status, 201)
+        assert.strictEqual(decodePart(issued.json.status.token, 0).kid, signing.kid)
+        const reviewed = yield* Effect.promise(() => postJson(url + reviewPath, { spec: { token: issued.json.status.token } }, admin))
+        assert.isTrue(reviewed.json.status.authenticated)
+        fs.writeFileSync(path.join(dir, "sa.key"), signing.privatePem)
+      }))
+  })
+})
