@@ -62,7 +62,10 @@ const observe = async (call: Promise<{ status: number; json: any }>): Promise<Ob
  * Runs workers that issue, review and create objects while etcd is stopped and started again;
  * checks every answer and that every acknowledged object survived.
  */
-const outageUnderLoad = async (target: OutageTarget, etcd: Etcd.EtcdServer) => {
+const outageUnderLoad = async (
+  target: OutageTarget,
+  outage: { readonly down: () => Promise<void>; readonly up: () => Promise<void> }
+) => {
   const answers: Array<Observed & { readonly what: string }> = []
   const created: Array<string> = []
   const token = (await postJson(target.url + tokenPath(), {}, target.headers)).json.status.token as string
@@ -86,14 +89,14 @@ const outageUnderLoad = async (target: OutageTarget, etcd: Etcd.EtcdServer) => {
   const workers = Array.from({ length: 8 }, (_, w) => worker(w))
   await new Promise((resolve) => setTimeout(resolve, 1000))
   const stoppedAt = Date.now()
-  await Effect.runPromise(etcd.stop)
+  await outage.down()
   // keep the load on while etcd is down, until the outage shows (or long enough that it must have)
   const outageDeadline = Date.now() + 10_000
   while (Date.now() < outageDeadline && !answers.some((a) => a.at > stoppedAt && a.code === 503)) {
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   await new Promise((resolve) => setTimeout(resolve, 1000))
-  await Effect.runPromise(etcd.start)
+  await outage.up()
   const restartedAt = Date.now()
   // recovery without a restart of the server: writes succeed again
   const recoveryDeadline = Date.now() + 20_000
@@ -123,6 +126,38 @@ const outageUnderLoad = async (target: OutageTarget, etcd: Etcd.EtcdServer) => {
   const lost: Array<string> = []
   for (const name of created) if (!(await target.exists(name))) lost.push(name)
   assert.deepStrictEqual(lost, [], "every acknowledged object is still there")
+}
+
+const stopAndStart = (etcd: Etcd.EtcdServer) => ({
+  down: () => Effect.runPromise(etcd.stop),
+  up: () => Effect.runPromise(etcd.start)
+})
+
+/** The pid of the test etcd (the process whose command line names its data directory). */
+const etcdPid = (etcd: Etcd.EtcdServer): number => {
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\u0000")
+      if (cmdline.includes(path.join(etcd.dataDir, "data"))) return Number(entry)
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error(`no etcd process for ${etcd.dataDir}`)
+}
+
+/** Freezes etcd (SIGSTOP): connections stay open, nothing answers; SIGCONT thaws it. */
+const freezeAndThaw = (etcd: Etcd.EtcdServer) => {
+  const pid = etcdPid(etcd)
+  return {
+    down: async () => {
+      process.kill(pid, "SIGSTOP")
+    },
+    up: async () => {
+      process.kill(pid, "SIGCONT")
+    }
+  }
 }
 
 describe("faults: etcd stopped and restarted under load", () => {
@@ -156,7 +191,7 @@ describe("faults: etcd stopped and restarted under load", () => {
           },
           exists: (name) =>
             Effect.runPromise(Effect.map(objectStore.get("ServiceAccount", "default", name), Option.isSome))
-        }, etcd)
+        }, stopAndStart(etcd))
       )
     }).pipe(Effect.scoped), 90_000)
 
@@ -183,7 +218,35 @@ describe("faults: etcd stopped and restarted under load", () => {
             observe(postJson(accounts, { metadata: { name } }, headers, bound)),
           exists: async (name) =>
             (await fetch(`${accounts}/${name}`, { headers, signal: AbortSignal.timeout(bound) })).status === 200
-        }, etcd)
+        }, stopAndStart(etcd))
+      )
+    }).pipe(Effect.scoped), 90_000)
+
+  it.live("reference server with store etcd, etcd frozen (SIGSTOP) and thawed: a hang becomes 503s, not a hang", () =>
+    Effect.gen(function*() {
+      const etcd = yield* Etcd.make()
+      const outage = freezeAndThaw(etcd)
+      yield* Effect.addFinalizer(() => Effect.promise(() => outage.up().catch(() => {})))
+      const running = yield* Server.start({
+        port: 0,
+        insecurePlainHttp: true,
+        store: "etcd",
+        etcdServers: [etcd.endpoint],
+        etcdPrefix: `/hardening-${crypto.randomUUID()}`,
+        serviceAccountIssuer: [issuer],
+        initialObjects: objects,
+        adminToken: "hardening-admin-token"
+      })
+      const headers = { authorization: `Bearer ${Redacted.value(running.adminToken!)}` }
+      const accounts = `${running.url}/api/v1/namespaces/default/serviceaccounts`
+      yield* Effect.promise(() =>
+        outageUnderLoad({
+          url: running.url,
+          headers,
+          create: (name) => observe(postJson(accounts, { metadata: { name } }, headers, bound)),
+          exists: async (name) =>
+            (await fetch(`${accounts}/${name}`, { headers, signal: AbortSignal.timeout(bound) })).status === 200
+        }, outage)
       )
     }).pipe(Effect.scoped), 90_000)
 })
