@@ -33,3 +33,13 @@ export * as Vectors from "./Vectors.js"
  * @since 0.1.0
  */
 export * as VectorCases from "./VectorCases.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as FakeApiServer from "./FakeApiServer.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Arbitraries from "./Arbitraries.js"
