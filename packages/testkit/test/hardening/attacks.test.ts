@@ -6,7 +6,8 @@
  */
 import { assert, describe, layer } from "@effect/vitest"
 import type { KubeObject } from "@tokenrequest/domain"
-import { Effect, FastCheck as fc } from "effect"
+import * as KeyRing from "@tokenrequest/signer-jose/KeyRing"
+import { Effect, FastCheck as fc, Layer } from "effect"
 import * as crypto from "node:crypto"
 import {
   App,
@@ -473,6 +474,32 @@ describe("token attacks: the reference server (TokenReview and API authenticatio
           const status = yield* Effect.promise(() => t.apiStatus!(header))
           assert.strictEqual(status, 401, JSON.stringify(header.slice(0, 40)))
         }
+      }))
+  })
+})
+
+describe("token attacks: the same kid on two trusted entries", () => {
+  // kids are derived from the key itself (SHA-256 of its PKIX DER), so two different keys cannot
+  // share one; the closest is the same key listed twice (two key files holding it)
+  layer(
+    serveApp(ports({
+      keys: Layer.orDie(
+        KeyRing.layerFromKeys({ signingKey: signing.privatePem, keys: [signing.publicPem, signing.publicPem, second.publicPem] })
+      )
+    })),
+    { timeout: 30_000, excludeTestServices: true }
+  )((it) => {
+    it.effect("a genuine token verifies; a foreign signature with that kid is refused", () =>
+      Effect.gen(function*() {
+        const { url } = yield* App
+        const jwks = yield* Effect.promise(() => fetch(`${url}/openid/v1/jwks`).then((r) => r.json()))
+        assert.deepStrictEqual(jwks.keys.map((k: { kid: string }) => k.kid), [signing.kid, signing.kid, second.kid])
+        const issued = yield* Effect.promise(() => postJson(url + tokenPath(), {}))
+        const genuine = yield* Effect.promise(() => postJson(url + reviewPath, { spec: { token: issued.json.status.token } }))
+        assert.isTrue(genuine.json.status.authenticated)
+        const forged = sign({ alg: "ES256", kid: signing.kid }, decodePart(issued.json.status.token, 1), foreign.privateKey)
+        const refused = yield* Effect.promise(() => postJson(url + reviewPath, { spec: { token: forged } }))
+        assert.strictEqual(refused.json.status.error, primitive)
       }))
   })
 })
