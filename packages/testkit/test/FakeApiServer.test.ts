@@ -8,11 +8,15 @@ import { AuthenticationV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-n
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as jose from "jose"
+import { execFile, execFileSync } from "node:child_process"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as http from "node:http"
 import * as https from "node:https"
 import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import { FakeApiServer } from "@tokenrequest/testkit"
 
 const clientsFor = (kubeconfigPath: string) => {
@@ -313,6 +317,42 @@ describe("FakeApiServer.start (Promise form)", () => {
       assert.strictEqual(reply.status, 403)
     } finally {
       await denied.close()
+    }
+  })
+})
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
+
+/** Real kubectl, run asynchronously: the server lives in this process, a blocking spawn would starve it. */
+const kubectl = (kubeconfigPath: string, args: ReadonlyArray<string>) => {
+  const binary = execFileSync("node", [path.join(root, "scripts/kubectl.mjs")], { cwd: root, encoding: "utf8" }).trim()
+  return new Promise<{ readonly code: number; readonly stdout: string; readonly stderr: string }>((resolve) => {
+    execFile(binary, [...args], {
+      env: { ...process.env, KUBECONFIG: kubeconfigPath, HOME: os.tmpdir() },
+      timeout: 60_000
+    }, (error, stdout, stderr) => resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }))
+  })
+}
+
+describe("kubectl with the written kubeconfig", () => {
+  it("create token bound to a pod, delete the pod, the token no longer reviews", async () => {
+    const server = await FakeApiServer.start({ objects })
+    try {
+      const created = await kubectl(server.kubeconfigPath, [
+        "create", "token", "builder", "--audience", "vault", "--bound-object-kind", "Pod", "--bound-object-name", "web"
+      ])
+      assert.strictEqual(created.code, 0, created.stderr)
+      const token = created.stdout.trim()
+      assert.deepStrictEqual(claimsOf(token)["kubernetes.io"].pod.name, "web")
+      const review = () => post(server, "/apis/authentication.k8s.io/v1/tokenreviews", { spec: { token, audiences: ["vault"] } })
+      assert.strictEqual((await review()).json.status.authenticated, true)
+      const deleted = await kubectl(server.kubeconfigPath, ["delete", "pod", "web"])
+      assert.strictEqual(deleted.code, 0, deleted.stderr)
+      assert.include(deleted.stdout, "pod \"web\" deleted")
+      assert.strictEqual(await server.getObject({ kind: "Pod", name: "web" }), undefined)
+      assert.notStrictEqual((await review()).json.status.authenticated, true)
+    } finally {
+      await server.close()
     }
   })
 })
