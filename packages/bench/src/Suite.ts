@@ -54,8 +54,8 @@ export interface Settings {
  */
 export const defaults: Omit<Settings, "log"> = {
   connections: 64,
-  durationSeconds: 8,
-  warmupSeconds: 1.5,
+  durationSeconds: 6,
+  warmupSeconds: 1,
   rounds: 2,
   inProcessSeconds: 1.5,
   objects: 100_000,
@@ -206,28 +206,30 @@ export const http = (
     settings,
     [
       { kind: "baseline", algorithm, keyFile: keys.files[algorithm] },
-      { kind: ourKind, algorithm, keyFile: keys.files[algorithm] }
+      { kind: ourKind, algorithm, keyFile: keys.files[algorithm] },
+      // Our server with its token cache off: the uncached review.
+      ...(ourKind === "ours" ? [{ kind: ourKind, algorithm, keyFile: keys.files[algorithm], tokenCache: false }] : [])
     ],
-    async ([baseline, ours]): Promise<Array<Report.Comparison>> => {
+    async ([baseline, ours, uncached]): Promise<Array<Report.Comparison>> => {
       const suffix = ourKind === "lean" ? " (lean: programs on node:http)" : ""
       const tokens = new Map<Target.Running, string>()
-      for (const server of [baseline!, ours!]) {
+      for (const server of [baseline!, ours!, ...(uncached ? [uncached] : [])]) {
         const token = await mintToken(server)
         tokens.set(server, token)
         await checkReview(server, reviewRequest(token))
       }
+      const review = loadMeasure(settings, (server) => reviewRequest(tokens.get(server)!))
       settings.log(`issuance ${algorithm}${suffix}`)
       const issuance = await alternate(settings.rounds, ours!, baseline!, loadMeasure(settings, () => issuanceRequest))
-      settings.log(`review ${algorithm}${suffix}`)
-      const review = await alternate(
-        settings.rounds,
-        ours!,
-        baseline!,
-        loadMeasure(settings, (server) => reviewRequest(tokens.get(server)!))
-      )
-      if (ourKind === "lean") {
-        return [{ name: `issuance ${algorithm}${suffix}`, ...issuance }, { name: `review ${algorithm}${suffix}`, ...review }]
+      if (uncached === undefined) {
+        settings.log(`review ${algorithm}${suffix}`)
+        const reviewed = await alternate(settings.rounds, ours!, baseline!, review)
+        return [{ name: `issuance ${algorithm}${suffix}`, ...issuance }, { name: `review ${algorithm}${suffix}`, ...reviewed }]
       }
+      settings.log(`review ${algorithm}, token cache off`)
+      const reviewUncached = await alternate(settings.rounds, uncached, baseline!, review)
+      settings.log(`review ${algorithm}, cached vs uncached (both ours)`)
+      const reviewCached = await alternate(settings.rounds, ours!, uncached, review)
       return [
         {
           name: `issuance ${algorithm}`,
@@ -235,7 +237,12 @@ export const http = (
           minRatio: algorithm === "RS256" ? 0.9 : 0.8,
           maxP99Ratio: 2
         },
-        { name: `review ${algorithm}`, ...review, minRatio: 0.8, maxP99Ratio: 2 }
+        { name: `review ${algorithm} (uncached)`, ...reviewUncached, minRatio: 0.8, maxP99Ratio: 2 },
+        {
+          name: `review ${algorithm}: cached (ours) vs uncached (ours) as "baseline"`,
+          ...reviewCached,
+          minRatio: 3
+        }
       ]
     }
   )

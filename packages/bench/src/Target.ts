@@ -41,6 +41,8 @@ export interface Spec {
   readonly keyFile: string
   /** Extra objects loaded at start (ServiceAccounts, Pods and Secrets over 100 namespaces). */
   readonly objects?: number | undefined
+  /** Our server's token cache (`Server.Options.tokenCache`); default on. */
+  readonly tokenCache?: boolean | undefined
 }
 
 /**
@@ -187,8 +189,9 @@ const startOurs = async (spec: Spec): Promise<{ url: string; close: () => Promis
         serviceAccountSigningKeyFile: spec.keyFile,
         adminToken: Fixture.adminToken,
         authorizationMode: "AlwaysAllow",
-        initialObjects: objects(spec.objects ?? 0)
-      }),
+        initialObjects: objects(spec.objects ?? 0),
+        ...(spec.tokenCache === false ? { tokenCache: false } : {})
+      } as Parameters<typeof Server.start>[0]),
       scope
     )
   ).catch(async (error: unknown) => {

@@ -60,7 +60,11 @@ describe("bench harness", () => {
         ],
         { env: {}, print: (text) => (printed = text), log: () => {} }
       )
-      assert.deepStrictEqual(report.http.map((c) => c.name), ["issuance ES256", "review ES256"])
+      assert.deepStrictEqual(report.http.map((c) => c.name), [
+        "issuance ES256",
+        "review ES256 (uncached)",
+        `review ES256: cached (ours) vs uncached (ours) as "baseline"`
+      ])
       for (const c of report.http) {
         assert.isAbove(c.ours.perSecond, 0)
         assert.isAbove(c.baseline.perSecond, 0)
@@ -70,7 +74,7 @@ describe("bench harness", () => {
       assert.strictEqual(report.memory?.objects, 300)
       assert.strictEqual(report.soak?.samples.length, 3)
       assert.include(printed, "| issuance ES256 |")
-      assert.include(printed, "| review ES256 |")
+      assert.include(printed, "| review ES256 (uncached) |")
       assert.include(printed, "### Targets")
       assert.include(printed, `Node.js ${process.version}`)
       const written = await fs.readFile(out, "utf8")
