@@ -10,7 +10,7 @@ import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as HttpServer from "@effect/platform/HttpServer"
-import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
@@ -76,7 +76,8 @@ export const withHandlerTimeout = (millis: number) =>
  * @category constructors
  */
 export const make = (options: Routes.Options = {}): HttpApp.Default<never, Routes.Ports> =>
-  Routes.make(options).pipe(
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+    RequestUrl.hasDotSegment(request.url) ? Routes.respondStatus(Status.pathNotFound) : Routes.make(options)).pipe(
     // The router's default 100-character limit on a path parameter would turn a long but valid
     // name (up to 253 characters, percent-encoded up to three times that) into a 405; the request
     // line is already bounded by Node's header limit.

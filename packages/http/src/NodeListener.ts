@@ -98,6 +98,12 @@ export const fromWebHandler = (
   caller?: Options["caller"]
 ): Listener =>
 (req, res) => {
+  // URL parsing would resolve dot segments into another path; no object is named `.` or `..`
+  if (RequestUrl.hasDotSegment(req.url ?? "/")) {
+    res.writeHead(404, { "content-type": "application/json" })
+    res.end(Status.toJson(Status.pathNotFound))
+    return
+  }
   const controller = new AbortController()
   res.on("close", () => {
     if (!res.writableFinished) controller.abort()
