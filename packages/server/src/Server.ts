@@ -509,6 +509,9 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
 
     const app = Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
+      // URL parsing would resolve `.../serviceaccounts/..` into the namespace; kube takes `..` as a
+      // name and refuses it, so nothing with a dot segment reaches authorization or the handlers
+      if (RequestUrl.hasDotSegment(request.url)) return yield* Routes.respondStatus(Status.pathNotFound)
       const started = performance.now()
       const requestUrl = RequestUrl.parse(request.url)
       const info = RequestInfo.resolve(request.method, requestUrl.pathname, requestUrl.searchParams)
