@@ -391,6 +391,25 @@ describe("hostile input: in-process token API", () => {
         }
       }))
 
+    it.effect("dot segments (., .., %2e%2e, backslashes) are never resolved into another path: 404", () =>
+      Effect.gen(function*() {
+        const { port } = yield* App
+        for (const path of [
+          "/api/v1/namespaces/x/../default/serviceaccounts/builder/token",
+          "/api/v1/namespaces/x/%2e%2e/default/serviceaccounts/builder/token",
+          "/api/v1/namespaces/x/.%2E/default/serviceaccounts/builder/token",
+          "/api/v1/namespaces/default/serviceaccounts/builder/./token",
+          "/api/v1/namespaces/x\\..\\default/serviceaccounts/builder/token",
+          "/openid/v1/x/../jwks"
+        ]) {
+          const response = yield* Effect.promise(() =>
+            rawRequest(port, { method: path.includes("jwks") ? "GET" : "POST", path, headers: [["Content-Type", "application/json"]], body: path.includes("jwks") ? "" : "{}" })
+          )
+          assert.strictEqual(response.status, 404, `${path}: ${response.status} ${response.text.slice(0, 200)}`)
+          assert.strictEqual(statusProblem(response), undefined)
+        }
+      }))
+
     it.effect("still answers normally after the fuzzing", () =>
       Effect.gen(function*() {
         const { url } = yield* App
@@ -491,6 +510,30 @@ describe("hostile input: reference server (authentication, authorization, object
           assert.strictEqual(statusProblem(response), undefined, `${path} Host ${host}: ${response.status} ${response.text}`)
           if (path.startsWith("//")) assert.strictEqual(response.status, 404, `${path}: ${response.text}`)
         }
+      }))
+
+    it.effect("dot segments never resolve into another object: DELETE .../serviceaccounts/.. does not delete the namespace", () =>
+      Effect.gen(function*() {
+        const { adminToken, port, url } = yield* Reference
+        const admin = [["Authorization", `Bearer ${adminToken}`]] as const
+        yield* Effect.promise(() =>
+          postJson(url + "/api/v1/namespaces", { metadata: { name: "dots" } }, { authorization: `Bearer ${adminToken}` })
+        )
+        for (const path of [
+          "/api/v1/namespaces/dots/serviceaccounts/..",
+          "/api/v1/namespaces/dots/serviceaccounts/%2e%2e",
+          "/api/v1/namespaces/dots/serviceaccounts/default/..",
+          "/api/v1/namespaces/dots/serviceaccounts\\..",
+          "/api/v1/namespaces/dots/x/../../dots"
+        ]) {
+          const response = yield* Effect.promise(() => rawRequest(port, { method: "DELETE", path, headers: admin }))
+          assert.include([400, 404], response.status, `${path}: ${response.status} ${response.text.slice(0, 200)}`)
+          assert.strictEqual(statusProblem(response), undefined)
+        }
+        const still = yield* Effect.promise(() =>
+          fetch(`${url}/api/v1/namespaces/dots`, { headers: { authorization: `Bearer ${adminToken}` } })
+        )
+        assert.strictEqual(still.status, 200, "the namespace is still there")
       }))
 
     it.effect("still serves after the fuzzing", () =>
