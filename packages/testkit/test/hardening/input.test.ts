@@ -540,12 +540,14 @@ describe("hostile input: reference server (authentication, authorization, object
       Effect.gen(function*() {
         const { adminToken, url } = yield* Reference
         const admin = { authorization: `Bearer ${adminToken}` }
-        // (the fuzzing may have deleted builder: use a fresh account)
+        // (the fuzzing may have deleted fixture objects: use a fresh namespace and account)
+        const namespace = yield* Effect.promise(() => postJson(url + "/api/v1/namespaces", { metadata: { name: "after-fuzz" } }, admin))
+        assert.strictEqual(namespace.status, 201, namespace.text)
         const created = yield* Effect.promise(() =>
-          postJson(url + "/api/v1/namespaces/default/serviceaccounts", { metadata: { name: "after-fuzz" } }, admin)
+          postJson(url + "/api/v1/namespaces/after-fuzz/serviceaccounts", { metadata: { name: "after-fuzz" } }, admin)
         )
         assert.strictEqual(created.status, 201, created.text)
-        const response = yield* Effect.promise(() => postJson(url + tokenPath("default", "after-fuzz"), {}, admin))
+        const response = yield* Effect.promise(() => postJson(url + tokenPath("after-fuzz", "after-fuzz"), {}, admin))
         assert.strictEqual(response.status, 201)
       }))
   })
