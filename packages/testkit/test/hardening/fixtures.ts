@@ -6,6 +6,7 @@
  */
 import { Config, IdGenerator, type KubeObject, ObjectStore } from "@tokenrequest/domain"
 import * as NodeListener from "@tokenrequest/http/NodeListener"
+import * as Protobuf from "@tokenrequest/http/Protobuf"
 import * as Server from "@tokenrequest/server/Server"
 import * as KeyId from "@tokenrequest/signer-jose/KeyId"
 import * as KeyRing from "@tokenrequest/signer-jose/KeyRing"
@@ -360,6 +361,14 @@ export const statusProblem = (response: RawResponse): string | undefined => {
   if (response.status >= 500) return `server error ${response.status}: ${response.text.slice(0, 300)}`
   if (response.status < 400) return `unexpected ${response.status}`
   if (response.body.length === 0 && [400, 408, 413, 414, 431].includes(response.status)) return undefined
+  if ((response.headers["content-type"] ?? "").startsWith(Protobuf.mediaType)) {
+    // a client that accepts only protobuf gets its Status in the protobuf envelope
+    const envelope = Protobuf.decodeEnvelope(response.body)
+    if (envelope._tag === "Left") return `${response.status} protobuf answer that does not decode: ${envelope.left}`
+    return envelope.right.kind === "Status" && envelope.right.apiVersion === "v1"
+      ? undefined
+      : `${response.status} protobuf answer of kind ${envelope.right.kind}`
+  }
   let status: any
   try {
     status = JSON.parse(response.text)
