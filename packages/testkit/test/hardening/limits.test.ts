@@ -148,6 +148,26 @@ describe("limits: in-process token API", () => {
         assert.strictEqual(jws.json.status.error, "[invalid bearer token, go-jose/go-jose: error in cryptographic primitive]")
       }))
 
+    it.effect("many audiences (50 000) in a TokenRequest and in the review of its token: answered, linear work", () =>
+      Effect.gen(function*() {
+        const { url } = yield* App
+        const audiences = Array.from({ length: 50_000 }, (_, i) => `aud-${i}`)
+        const issued = yield* Effect.promise(() => postJson(url + tokenPath(), { spec: { audiences } }, {}, 30_000))
+        assert.strictEqual(issued.status, 201, issued.text.slice(0, 200))
+        const reviewed = yield* Effect.promise(() =>
+          postJson(url + reviewPath, { spec: { token: issued.json.status.token, audiences: [...audiences].reverse() } }, {}, 30_000)
+        )
+        assert.strictEqual(reviewed.status, 201)
+        assert.isTrue(reviewed.json.status.authenticated)
+        assert.strictEqual(reviewed.json.status.audiences.length, 50_000)
+        const other = Array.from({ length: 50_000 }, (_, i) => `other-${i}`)
+        const refused = yield* Effect.promise(() =>
+          postJson(url + reviewPath, { spec: { token: issued.json.status.token, audiences: other } }, {}, 30_000)
+        )
+        assert.strictEqual(refused.status, 201)
+        assert.match(refused.json.status.error, /^\[invalid bearer token, token audiences \["aud-0" /)
+      }), 60_000)
+
     it.effect("Warning headers: any field name (non-Latin-1, control characters) gives a valid header, bounded as upstream", () =>
       Effect.gen(function*() {
         const { port } = yield* App
