@@ -512,6 +512,29 @@ describe("hostile input: reference server (authentication, authorization, object
         }
       }))
 
+    it.effect("label and field selectors: random and pathological ones are 200 or 400 Status, answered promptly", () =>
+      Effect.gen(function*() {
+        const { adminToken, port } = yield* Reference
+        const piece = fc.constantFrom("a", "b", "=", "==", "!=", "!", ",", " ", "in", "notin", "(", ")", "x", "1", "-", ".", "/", "metadata.name", "spec.nodeName", "%20", "%3D")
+        const selector = fc.oneof(
+          fc.array(piece, { maxLength: 40 }).map((p) => p.join("")),
+          fc.constantFrom("a=".repeat(3000), "a in (" + "b,".repeat(2000) + ")", "(".repeat(5000), "!".repeat(5000), "a,".repeat(3000), "metadata.name=" + "x".repeat(6000))
+        )
+        yield* Effect.promise(() =>
+          fc.assert(
+            fc.asyncProperty(fc.constantFrom("labelSelector", "fieldSelector"), selector, fc.constantFrom("serviceaccounts", "pods", "secrets"), async (kind, value, resource) => {
+              const response = await rawRequest(port, {
+                method: "GET",
+                path: `/api/v1/namespaces/default/${resource}?${kind}=${encodeURIComponent(value).replace(/%25/g, "%")}`,
+                headers: [["Authorization", `Bearer ${adminToken}`]]
+              }, 10_000)
+              await check(response, `${kind}=${value.slice(0, 80)}`)
+            }),
+            { numRuns: runs * 2 }
+          )
+        )
+      }), 60_000)
+
     it.effect("dot segments never resolve into another object: DELETE .../serviceaccounts/.. does not delete the namespace", () =>
       Effect.gen(function*() {
         const { adminToken, port, url } = yield* Reference
