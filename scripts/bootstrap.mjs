@@ -42,6 +42,8 @@ if (job === "test") {
 pnpm(["run", "build"])
 
 if (job === "test") {
+  // Tests are not part of the build's project references: type-check them (and the sources) here.
+  pnpm(["run", "typecheck"])
   pnpm(["exec", "vitest", "run"])
 } else if (job === "start") {
   run("node", [
