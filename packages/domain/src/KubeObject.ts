@@ -5,7 +5,9 @@
  *
  * @since 0.1.0
  */
+import * as DateTime from "effect/DateTime"
 import * as Option from "effect/Option"
+import type * as Order from "effect/Order"
 import * as Schema from "effect/Schema"
 import { ObjectMeta } from "./ObjectMeta.js"
 
@@ -126,3 +128,43 @@ export const keyOf = (object: KubeObject): ObjectKey => ({
   namespace: kinds[object.kind].namespaced ? (object.metadata.namespace ?? "") : "",
   name: object.metadata.name ?? ""
 })
+
+/**
+ * The order `ObjectStore.list` returns: by namespace, then by name.
+ *
+ * @since 0.1.0
+ * @category ordering
+ */
+export const order: Order.Order<KubeObject> = (a, b) => {
+  const x = keyOf(a)
+  const y = keyOf(b)
+  if (x.namespace !== y.namespace) return x.namespace < y.namespace ? -1 : 1
+  return x.name < y.name ? -1 : x.name > y.name ? 1 : 0
+}
+
+/**
+ * What every store does to an object on create: `uid` and `creationTimestamp` (whole seconds, as
+ * `metav1.Time` keeps it) replaced, `namespace` kept only for namespaced kinds, and `resourceVersion`
+ * set — or removed when the store assigns it later (etcd's mod revision).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const stamp = (
+  object: KubeObject,
+  fields: { readonly uid: string; readonly now: DateTime.DateTime; readonly resourceVersion?: string }
+): KubeObject => {
+  const key = keyOf(object)
+  const { namespace: _namespace, resourceVersion: _resourceVersion, ...metadata } = object.metadata
+  return {
+    ...object,
+    metadata: {
+      ...metadata,
+      name: key.name,
+      ...(kinds[object.kind].namespaced ? { namespace: key.namespace } : {}),
+      uid: fields.uid,
+      creationTimestamp: DateTime.unsafeMake(Math.floor(DateTime.toEpochMillis(fields.now) / 1000) * 1000),
+      ...(fields.resourceVersion === undefined ? {} : { resourceVersion: fields.resourceVersion })
+    }
+  }
+}

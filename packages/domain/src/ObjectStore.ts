@@ -19,7 +19,7 @@ import * as Stream from "effect/Stream"
 import { AlreadyExists, NotFound } from "./Errors.js"
 import { randomV4 } from "./internal/uuid.js"
 import type { KubeObject, ObjectKind } from "./KubeObject.js"
-import { keyOf, kinds } from "./KubeObject.js"
+import { keyOf, kinds, order, stamp as stampObject } from "./KubeObject.js"
 
 /**
  * A store failure that is not about the object: `Unavailable` (the backend cannot be reached; the
@@ -102,18 +102,20 @@ export const layerMemory = (initial: ReadonlyArray<KubeObject> = []): Layer.Laye
       const version = yield* Ref.make(0)
       const lock = yield* Effect.makeSemaphore(1)
       const events = yield* Effect.acquireRelease(PubSub.unbounded<ObjectEvent>(), PubSub.shutdown)
+      // Created objects get fresh identity fields; initial ones keep what they carry.
       const stamp = (object: KubeObject, fresh: boolean) =>
         Effect.gen(function*() {
-          const uid = fresh || object.metadata.uid === undefined ? yield* randomV4 : object.metadata.uid
           const now = yield* DateTime.now
-          const resourceVersion = yield* Ref.updateAndGet(version, (n) => n + 1)
+          const resourceVersion = String(yield* Ref.updateAndGet(version, (n) => n + 1))
+          if (fresh) return stampObject(object, { uid: yield* randomV4, now, resourceVersion })
+          const { uid, creationTimestamp } = object.metadata
           return {
             ...object,
             metadata: {
               ...object.metadata,
-              uid,
-              creationTimestamp: fresh ? now : (object.metadata.creationTimestamp ?? now),
-              resourceVersion: fresh ? String(resourceVersion) : (object.metadata.resourceVersion ?? String(resourceVersion))
+              uid: uid ?? (yield* randomV4),
+              creationTimestamp: creationTimestamp ?? now,
+              resourceVersion: object.metadata.resourceVersion ?? resourceVersion
             }
           } satisfies KubeObject
         })
@@ -130,11 +132,7 @@ export const layerMemory = (initial: ReadonlyArray<KubeObject> = []): Layer.Laye
           Effect.map(Ref.get(objects), (m) =>
             [...m.values()]
               .filter((o) => o.kind === kind && (namespace === undefined || keyOf(o).namespace === namespace))
-              .sort((a, b) => {
-                const x = keyOf(a)
-                const y = keyOf(b)
-                return x.namespace < y.namespace ? -1 : x.namespace > y.namespace ? 1 : x.name < y.name ? -1 : x.name > y.name ? 1 : 0
-              })),
+              .sort(order)),
         create: (object) =>
           lock.withPermits(1)(Effect.gen(function*() {
             const k = keyOf(object)

@@ -33,7 +33,12 @@ import { Etcd3, GRPCDeadlineExceededError, isRecoverableError, type IKeyValue, t
 import { AlreadyExists, NotFound } from "@tokenrequest/domain/Errors"
 import * as KubeObject from "@tokenrequest/domain/KubeObject"
 import { ObjectStore, ObjectStoreError, type ObjectEvent } from "@tokenrequest/domain/ObjectStore"
-import { byNamespaceThenName, stamp, withResourceVersion } from "./internal/stamp.js"
+
+/** The object with etcd's mod revision as its `metadata.resourceVersion`. */
+const withResourceVersion = (object: KubeObject.KubeObject, revision: string): KubeObject.KubeObject => ({
+  ...object,
+  metadata: { ...object.metadata, resourceVersion: revision }
+})
 
 /**
  * @since 0.1.0
@@ -196,7 +201,7 @@ export const make = (options: Options): Effect.Effect<ObjectStore["Type"], Objec
       const decoded = decodeObject(kv.value.toString("utf8"))
       // Not ours (another writer under the prefix, or a Kubernetes protobuf value): ignored.
       if (Either.isLeft(decoded) || decoded.right.kind !== kind) return undefined
-      return { kind, object: withResourceVersion(decoded.right, BigInt(kv.mod_revision)) }
+      return { kind, object: withResourceVersion(decoded.right, kv.mod_revision) }
     }
 
     const applyWatchResponse = (response: IWatchResponse) => {
@@ -332,14 +337,14 @@ export const make = (options: Options): Effect.Effect<ObjectStore["Type"], Objec
           }
           result.push(entry.object)
         }
-        return result.sort(byNamespaceThenName)
+        return result.sort(KubeObject.order)
       })
 
     const create: ObjectStore["Type"]["create"] = (object) =>
       Effect.gen(function*() {
         const { kind, name, namespace } = KubeObject.keyOf(object)
         const etcdKey = key(prefix, kind, namespace, name)
-        const stored = stamp(object, { uid: randomUUID(), now: yield* DateTime.now })
+        const stored = KubeObject.stamp(object, { uid: randomUUID(), now: yield* DateTime.now })
         const value = encodeObject(stored)
         const response = yield* call(
           "create",
@@ -349,7 +354,7 @@ export const make = (options: Options): Effect.Effect<ObjectStore["Type"], Objec
           return yield* new AlreadyExists({ group: "", resource: KubeObject.kinds[kind].resource, name })
         }
         const at = BigInt(response.header.revision)
-        const result = withResourceVersion(stored, at)
+        const result = withResourceVersion(stored, at.toString())
         applyPut(kind, etcdKey, result, at)
         return result
       })

@@ -16,7 +16,7 @@ import { AlreadyExists, NotFound } from "@tokenrequest/domain/Errors"
 import * as KubeObject from "@tokenrequest/domain/KubeObject"
 import { ObjectStore, type ObjectEvent } from "@tokenrequest/domain/ObjectStore"
 import * as ManifestLoader from "./ManifestLoader.js"
-import { byNamespaceThenName, keyString, stamp } from "./internal/stamp.js"
+import { keyString } from "./internal/keyString.js"
 
 /**
  * Builds an empty in-memory store. Each call gives an independent store.
@@ -44,7 +44,7 @@ export const make: Effect.Effect<ObjectStore["Type"]> = Effect.gen(function*() {
         }
         result.push(object)
       }
-      return result.sort(byNamespaceThenName)
+      return result.sort(KubeObject.order)
     })
 
   const create: ObjectStore["Type"]["create"] = (object) =>
@@ -56,7 +56,7 @@ export const make: Effect.Effect<ObjectStore["Type"]> = Effect.gen(function*() {
       }
       const now = yield* DateTime.now
       revision += 1
-      const stored = stamp(object, { uid: randomUUID(), now, resourceVersion: String(revision) })
+      const stored = KubeObject.stamp(object, { uid: randomUUID(), now, resourceVersion: String(revision) })
       objects.set(id, stored)
       yield* PubSub.publish<ObjectEvent>(events, { type: "ADDED", object: stored })
       return stored
