@@ -14,6 +14,7 @@ import type * as KubeObject from "./KubeObject.js"
 import { ObjectStore } from "./ObjectStore.js"
 import type { ServiceAccountInfo } from "./ServiceAccountUser.js"
 import { Rejected } from "./Validator.js"
+import { lookup } from "./internal/reviewLookup.js"
 
 /**
  * The issuer of legacy tokens.
@@ -93,13 +94,6 @@ const text = (payload: unknown, key: string): string => {
 
 const reject = (message: string) => Effect.fail(new Rejected({ message }))
 
-const lookup = (kind: KubeObject.ObjectKind, namespace: string, name: string) =>
-  Effect.flatMap(ObjectStore, (store) => store.get(kind, namespace, name)).pipe(
-    Effect.catchTag("ObjectStoreError", (e) =>
-      e.reason === "Unavailable"
-        ? Effect.fail(new ServiceUnavailable({ reason: e.description }))
-        : Effect.succeed(Option.none<KubeObject.KubeObject>()))
-  )
 
 const secretToken = (secret: KubeObject.KubeObject): Uint8Array => {
   const data = secret["data"]

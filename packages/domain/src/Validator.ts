@@ -14,6 +14,7 @@ import { NotFound, ServiceUnavailable } from "./Errors.js"
 import type * as KubeObject from "./KubeObject.js"
 import { ObjectStore } from "./ObjectStore.js"
 import type { ServiceAccountInfo } from "./ServiceAccountUser.js"
+import { lookup } from "./internal/reviewLookup.js"
 
 /**
  * go-jose `DefaultLeeway`: one minute, also the deletion grace.
@@ -85,13 +86,6 @@ export const deletedBeforeGrace = (object: KubeObject.KubeObject, now: DateTime.
 
 const reject = (message: string) => Effect.fail(new Rejected({ message }))
 
-const lookup = (kind: KubeObject.ObjectKind, namespace: string, name: string) =>
-  Effect.flatMap(ObjectStore, (store) => store.get(kind, namespace, name)).pipe(
-    Effect.catchTag("ObjectStoreError", (e) =>
-      e.reason === "Unavailable"
-        ? Effect.fail(new ServiceUnavailable({ reason: e.description }))
-        : Effect.succeed(Option.none<KubeObject.KubeObject>()))
-  )
 
 /**
  * Validates verified claims at `now` against the store. Fails with `Rejected` (the token is invalid)

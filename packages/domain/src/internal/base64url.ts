@@ -31,15 +31,22 @@ export const encodeString = (text: string): string => encodeBytes(new TextEncode
 /** The decoded bytes, or `undefined` when the text is not unpadded base64url. */
 export const decodeBytes = (text: string): Uint8Array | undefined => {
   const clean = text.replace(/[\r\n]/g, "")
-  if (clean.length % 4 === 1) return undefined
-  const out = new Uint8Array(Math.floor((clean.length * 3) / 4))
+  return clean.length % 4 === 1 ? undefined : decodeDigits(clean, lookup)
+}
+
+/**
+ * Decodes base64 digits (no padding) with the given alphabet's lookup table; `undefined` on a foreign
+ * character. Trailing bits that do not fill a byte are dropped, as Go does.
+ */
+export const decodeDigits = (digits: string, table: ReadonlyMap<string, number>): Uint8Array | undefined => {
+  const out = new Uint8Array(Math.floor((digits.length * 3) / 4))
   let bits = 0
   let acc = 0
   let j = 0
-  for (const c of clean) {
-    const v = lookup.get(c)
+  for (const c of digits) {
+    const v = table.get(c)
     if (v === undefined) return undefined
-    acc = (acc << 6) | v
+    acc = ((acc << 6) | v) & 0xffffff
     bits += 6
     if (bits >= 8) {
       bits -= 8
