@@ -25,7 +25,7 @@ const allowed: Record<string, { workspace: Array<string>; external: Array<string
   http: { workspace: ["domain"], external: ["effect", "@effect/platform", "@bufbuild/protobuf", "node:"] },
   server: {
     workspace: ["domain", "clock", "signer-jose", "signer-external", "store-memory", "store-etcd", "http"],
-    external: ["effect", "@effect/platform", "@effect/platform-node", "node:", "@grpc/grpc-js", "autocannon", "@peculiar/x509", "reflect-metadata"]
+    external: ["effect", "@effect/platform", "@effect/platform-node", "node:", "@peculiar/x509", "reflect-metadata"]
   },
   cli: {
     workspace: ["server", "http", "domain", "conformance"],
