@@ -109,7 +109,11 @@ export const options = {
     "authorization-mode",
     "Comma-separated: AlwaysAllow, AlwaysDeny, ABAC (default AlwaysAllow, or ABAC with --token-auth-file)"
   ),
-  authorizationPolicyFile: text("authorization-policy-file", "ABAC policy file (one JSON policy per line)")
+  authorizationPolicyFile: text("authorization-policy-file", "ABAC policy file (one JSON policy per line)"),
+  auditLogPath: text(
+    "audit-log-path",
+    "Append one JSON line per TokenRequest, TokenReview and failed authentication to this file (created 0600; never the tokens)"
+  )
 }
 
 /**
@@ -144,7 +148,8 @@ export const toServerOptions = (
   tokenAuthFile: value(parsed.tokenAuthFile),
   anonymousAuth: parsed.anonymousAuth,
   authorizationMode: commaList(parsed.authorizationMode),
-  authorizationPolicyFile: value(parsed.authorizationPolicyFile)
+  authorizationPolicyFile: value(parsed.authorizationPolicyFile),
+  auditLogPath: value(parsed.auditLogPath)
 })
 
 /**

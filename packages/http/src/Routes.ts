@@ -8,6 +8,7 @@
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Audit from "@tokenrequest/domain/Audit"
 import type { Config } from "@tokenrequest/domain/Config"
 import * as CreateToken from "@tokenrequest/domain/CreateToken"
 import * as Discovery from "@tokenrequest/domain/Discovery"
@@ -22,8 +23,10 @@ import type { TokenSigner } from "@tokenrequest/domain/TokenSigner"
 import * as Cause from "effect/Cause"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as AuditSink from "./AuditSink.js"
 import * as Caller from "./Caller.js"
 import * as Negotiation from "./Negotiation.js"
 import * as Protobuf from "./Protobuf.js"
@@ -264,6 +267,70 @@ const truncateWarnings = (texts: ReadonlyArray<string>): ReadonlyArray<string> =
 
 const param = (name: string) => Effect.map(HttpRouter.params, (params) => params[name] ?? "")
 
+const credentialIdExtra = "authentication.kubernetes.io/credential-id"
+
+const boundReference = (ref: {
+  readonly kind?: string | undefined
+  readonly apiVersion?: string | undefined
+  readonly name?: string | undefined
+  readonly uid?: string | undefined
+}) => ({
+  ...(ref.kind === undefined ? {} : { kind: ref.kind }),
+  ...(ref.apiVersion === undefined ? {} : { apiVersion: ref.apiVersion }),
+  ...(ref.name === undefined ? {} : { name: ref.name }),
+  ...(ref.uid === undefined ? {} : { uid: ref.uid })
+})
+
+/** What a handler learns for its audit event while it runs. */
+interface AuditNote {
+  readonly annotations: Array<Audit.Annotation>
+  tokenRequest?: AuditSink.TokenRequestDetails
+  tokenReview?: AuditSink.TokenReviewDetails
+}
+
+/**
+ * Runs a handler and records its audit event once it ended, whatever the outcome: the answer's code,
+ * or the `Status` its failure becomes.
+ */
+const audited = <E, R>(
+  objectRef: AuditSink.ObjectRef,
+  handler: (note: AuditNote) => Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const user = yield* Caller.current
+    const received = yield* DateTime.now
+    const note: AuditNote = { annotations: [] }
+    return yield* Effect.onExit(handler(note), (exit) =>
+      Effect.gen(function*() {
+        const completed = yield* DateTime.now
+        let responseStatus: AuditSink.ResponseStatus
+        if (Exit.isSuccess(exit)) {
+          responseStatus = { code: exit.value.status }
+        } else {
+          const status = Status.fromCause(exit.cause)
+          responseStatus = { code: Status.httpCode(status), reason: status.reason, message: status.message }
+        }
+        const userAgent = request.headers["user-agent"]
+        yield* AuditSink.record({
+          auditID: globalThis.crypto.randomUUID(),
+          stage: "ResponseComplete",
+          verb: "create",
+          requestURI: request.url,
+          user: AuditSink.auditUser(user),
+          sourceIPs: Option.toArray(request.remoteAddress),
+          ...(userAgent === undefined ? {} : { userAgent }),
+          objectRef,
+          responseStatus,
+          requestReceivedTimestamp: DateTime.formatIso(received),
+          stageTimestamp: DateTime.formatIso(completed),
+          annotations: AuditSink.annotationsOf(note.annotations),
+          ...(note.tokenRequest === undefined ? {} : { tokenRequest: note.tokenRequest }),
+          ...(note.tokenReview === undefined ? {} : { tokenReview: note.tokenReview })
+        })
+      }))
+  })
+
 /**
  * `POST /api/v1/namespaces/{ns}/serviceaccounts/{name}/token`: 201 with the issued TokenRequest and
  * the clamp warnings as `Warning` headers.
@@ -275,19 +342,44 @@ export const createToken = (options: Options = {}) =>
   handleFailures(Effect.gen(function*() {
     const namespace = yield* param("namespace")
     const name = yield* param("name")
-    const { object: request, warnings } = yield* RequestBody.decodeWithWarnings({
-      gvk: { ...authenticationGroupVersion, kind: "TokenRequest" },
-      schema: TokenRequest.TokenRequest,
-      protobuf: "TokenRequest",
-      siblingKinds: authenticationKinds,
-      maxBytes: options.maxRequestBodyBytes,
-      fields: fields.TokenRequest
-    })
-    const metadata = yield* RequestBody.ensureNamespace(namespace, request.metadata)
-    const issued = yield* CreateToken.createToken(namespace, name, { ...request, metadata })
-    const wire = yield* Schema.encode(TokenRequest.IssuedTokenRequest)(issued.tokenRequest)
-    const headers = warningHeaders([...warnings, ...issued.warnings])
-    return yield* respondObject(201, TokenRequest.apiVersion, "TokenRequest", typed("TokenRequest", wire), headers)
+    return yield* audited(
+      { resource: "serviceaccounts", subresource: "token", namespace, name, apiGroup: "", apiVersion: "v1" },
+      (note) =>
+        Effect.gen(function*() {
+          const { object: request, warnings } = yield* RequestBody.decodeWithWarnings({
+            gvk: { ...authenticationGroupVersion, kind: "TokenRequest" },
+            schema: TokenRequest.TokenRequest,
+            protobuf: "TokenRequest",
+            siblingKinds: authenticationKinds,
+            maxBytes: options.maxRequestBodyBytes,
+            fields: fields.TokenRequest
+          })
+          const bound = request.spec.boundObjectRef
+          note.tokenRequest = {
+            audiences: request.spec.audiences ?? [],
+            ...(bound === undefined || bound === null ? {} : { boundObjectRef: boundReference(bound) }),
+            ...(request.spec.expirationSeconds === undefined || request.spec.expirationSeconds === null
+              ? {}
+              : { requestedExpirationSeconds: request.spec.expirationSeconds }),
+            warnings
+          }
+          const metadata = yield* RequestBody.ensureNamespace(namespace, request.metadata)
+          const issued = yield* CreateToken.createToken(namespace, name, { ...request, metadata })
+          const wire = yield* Schema.encode(TokenRequest.IssuedTokenRequest)(issued.tokenRequest)
+          const exp = AuditSink.claimsOf(issued.tokenRequest.status.token)?.["exp"]
+          note.tokenRequest = {
+            ...note.tokenRequest,
+            audiences: issued.tokenRequest.spec.audiences ?? [],
+            expirationSeconds: issued.tokenRequest.spec.expirationSeconds ?? undefined,
+            expirationTimestamp: DateTime.formatIso(issued.tokenRequest.status.expirationTimestamp),
+            ...(typeof exp === "number" ? { exp } : {}),
+            warnings: [...warnings, ...issued.warnings]
+          }
+          if (issued.jti !== "") note.annotations.push(Audit.issuedCredentialId(issued.jti))
+          const headers = warningHeaders([...warnings, ...issued.warnings])
+          return yield* respondObject(201, TokenRequest.apiVersion, "TokenRequest", typed("TokenRequest", wire), headers)
+        })
+    )
   }))
 
 /**
@@ -298,25 +390,52 @@ export const createToken = (options: Options = {}) =>
  * @category handlers
  */
 export const reviewToken = (options: Options = {}) =>
-  handleFailures(Effect.gen(function*() {
-    const { object: review, warnings } = yield* RequestBody.decodeWithWarnings({
-      gvk: { ...authenticationGroupVersion, kind: "TokenReview" },
-      schema: TokenReview.TokenReview,
-      protobuf: "TokenReview",
-      siblingKinds: authenticationKinds,
-      maxBytes: options.maxRequestBodyBytes,
-      fields: fields.TokenReview
-    })
-    const reviewed = yield* ReviewToken.reviewToken(review)
-    const wire = yield* Schema.encode(TokenReview.TokenReview)(reviewed)
-    return yield* respondObject(
-      201,
-      TokenRequest.apiVersion,
-      "TokenReview",
-      typed("TokenReview", wire),
-      warningHeaders(warnings)
-    )
-  }))
+  handleFailures(audited(
+    { resource: "tokenreviews", apiGroup: authenticationGroupVersion.group, apiVersion: authenticationGroupVersion.version },
+    (note) =>
+      Effect.gen(function*() {
+        const { object: review, warnings } = yield* RequestBody.decodeWithWarnings({
+          gvk: { ...authenticationGroupVersion, kind: "TokenReview" },
+          schema: TokenReview.TokenReview,
+          protobuf: "TokenReview",
+          siblingKinds: authenticationKinds,
+          maxBytes: options.maxRequestBodyBytes,
+          fields: fields.TokenReview
+        })
+        note.tokenReview = { audiences: review.spec.audiences ?? [] }
+        const reviewed = yield* ReviewToken.reviewToken(review)
+        const status = reviewed.status
+        if (status?.authenticated === true) {
+          const subject = status.user?.username ?? ""
+          const nowSeconds = Math.floor(DateTime.toEpochMillis(yield* DateTime.now) / 1000)
+          const credentialId = status.user?.extra?.[credentialIdExtra]?.[0]
+          note.tokenReview = {
+            ...note.tokenReview,
+            authenticated: true,
+            subject: AuditSink.auditUser(status.user ?? {}),
+            grantedAudiences: status.audiences ?? [],
+            ...(credentialId === undefined ? {} : { credentialId })
+          }
+          note.annotations.push(
+            ...AuditSink.reviewAnnotations(subject, AuditSink.claimsOf(review.spec.token), nowSeconds)
+          )
+        } else {
+          note.tokenReview = {
+            ...note.tokenReview,
+            authenticated: false,
+            ...(status?.error === undefined || status.error === "" ? {} : { error: status.error })
+          }
+        }
+        const wire = yield* Schema.encode(TokenReview.TokenReview)(reviewed)
+        return yield* respondObject(
+          201,
+          TokenRequest.apiVersion,
+          "TokenReview",
+          typed("TokenReview", wire),
+          warningHeaders(warnings)
+        )
+      })
+  ))
 
 /**
  * `POST /apis/authentication.k8s.io/v1/selfsubjectreviews`: 201 with the caller's user info

@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 export * as App from "./App.js"
+export * as AuditSink from "./AuditSink.js"
 export * as Caller from "./Caller.js"
 export * as Negotiation from "./Negotiation.js"
 export * as NodeListener from "./NodeListener.js"

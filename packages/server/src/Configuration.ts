@@ -50,6 +50,8 @@ export interface Options {
   readonly writeKubeconfig?: string | undefined
   /** `--client-ca-file`. */
   readonly clientCaFile?: string | undefined
+  /** `--audit-log-path`: append audit events as JSON lines to this file (created 0600). */
+  readonly auditLogPath?: string | undefined
   /** `--service-account-issuer` (repeatable), default the server's own URL. */
   readonly serviceAccountIssuer?: ReadonlyArray<string> | undefined
   /** `--api-audiences` (already split on commas), default the issuers. */
@@ -151,6 +153,8 @@ export interface Configuration {
   readonly anonymous: boolean
   readonly authorizationModes: ReadonlyArray<Authorization.Mode>
   readonly authorizer: Authorization.Authorizer
+  /** `--audit-log-path`, a file (never stdout). */
+  readonly auditLogPath: string | undefined
   /** Non-fatal findings, printed on stderr at start. */
   readonly warnings: ReadonlyArray<string>
 }
@@ -254,6 +258,9 @@ export const resolve = (options: Options): Effect.Effect<Configuration, Configur
     }
     if (plainHttp && options.tlsCertFile !== undefined) {
       return yield* fail("--tls-cert-file cannot be used with --insecure-plain-http")
+    }
+    if (options.auditLogPath === "-") {
+      return yield* fail("--audit-log-path: - (stdout) is not supported, stdout is reserved for the startup lines; give a file path")
     }
     if (plainHttp && options.clientCaFile !== undefined) {
       return yield* fail("--client-ca-file needs TLS and cannot be used with --insecure-plain-http")
@@ -468,6 +475,7 @@ export const resolve = (options: Options): Effect.Effect<Configuration, Configur
       anonymous,
       authorizationModes,
       authorizer,
+      auditLogPath: options.auditLogPath === "" ? undefined : options.auditLogPath,
       warnings
     }
   })

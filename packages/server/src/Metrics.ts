@@ -1,6 +1,6 @@
 /**
  * The server's metrics in the Prometheus text exposition format (`GET /metrics`): tokens issued and
- * reviewed by result, request latency, object-store and signer errors, and the stale-token counter
+ * reviewed by result, request latency, object-store, signer and audit-log errors, and the stale-token counter
  * upstream keeps for tokens used past their `kubernetes.io.warnafter` (semantics §5.6).
  *
  * @since 0.1.0
@@ -79,6 +79,8 @@ export interface Registry {
   readonly storeError: (reason: string) => void
   /** A signing or key-set failure. */
   readonly signerError: (reason: string) => void
+  /** Audit events lost: a failed write to `--audit-log-path` (counted per event) or a full buffer. */
+  readonly auditWriteError: (reason: string, events: number) => void
   /** A service-account token authenticated: stale (past `warnafter`) or not. */
   readonly serviceAccountToken: (stale: boolean) => void
   /** The exposition text. */
@@ -105,9 +107,13 @@ export const make = (): Registry => {
     "Service account tokens used after their kubernetes.io.warnafter time (they still authenticate)."
   )
   const valid = new Counter("serviceaccount_valid_tokens_total", "Service account tokens used before any warnafter time.")
+  const auditErrors = new Counter(
+    "tokenrequest_audit_write_errors_total",
+    "Audit events not written to --audit-log-path, by reason (WriteFailed, BufferFull)."
+  )
   stale.inc({}, 0)
   valid.inc({}, 0)
-  const all = [issued, reviewed, requests, duration, storeErrors, signerErrors, stale, valid]
+  const all = [issued, reviewed, requests, duration, storeErrors, signerErrors, auditErrors, stale, valid]
   return {
     tokenIssued: (result) => issued.inc({ result }),
     tokenReviewed: (result) => reviewed.inc({ result }),
@@ -118,6 +124,7 @@ export const make = (): Registry => {
     },
     storeError: (reason) => storeErrors.inc({ reason }),
     signerError: (reason) => signerErrors.inc({ reason }),
+    auditWriteError: (reason, events) => auditErrors.inc({ reason }, events),
     serviceAccountToken: (isStale) => (isStale ? stale : valid).inc(),
     render: () => all.map((metric) => metric.render()).join("\n") + "\n"
   }

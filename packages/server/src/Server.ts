@@ -22,6 +22,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as crypto from "node:crypto"
@@ -37,6 +38,7 @@ import { ObjectStore } from "@tokenrequest/domain/ObjectStore"
 import * as TokenReview from "@tokenrequest/domain/TokenReview"
 import { TokenSigner } from "@tokenrequest/domain/TokenSigner"
 import * as HttpApp from "@tokenrequest/http/App"
+import * as AuditSink from "@tokenrequest/http/AuditSink"
 import * as Caller from "@tokenrequest/http/Caller"
 import * as RequestBody from "@tokenrequest/http/RequestBody"
 import * as RequestUrl from "@tokenrequest/http/RequestUrl"
@@ -48,6 +50,7 @@ import * as ManifestLoader from "@tokenrequest/store-memory/ManifestLoader"
 import * as MemoryStore from "@tokenrequest/store-memory/MemoryStore"
 import * as EtcdStore from "@tokenrequest/store-etcd/EtcdStore"
 import * as ApiDiscovery from "./ApiDiscovery.js"
+import * as AuditLog from "./AuditLog.js"
 import * as Authentication from "./Authentication.js"
 import * as Authorization from "./Authorization.js"
 import * as Configuration from "./Configuration.js"
@@ -72,6 +75,11 @@ export interface Options extends Configuration.Options {
   readonly reloadKeysOnSignal?: boolean | undefined
   /** Limits of the listener; each unset field takes its value from `defaultLimits`. */
   readonly limits?: Partial<Limits> | undefined
+  /**
+   * Receives every audit event (TokenRequest, TokenReview, failed authentication), in addition to
+   * `auditLogPath`'s file. Its `record` must not block.
+   */
+  readonly auditSink?: AuditSink.AuditSink["Type"] | undefined
 }
 
 /**
@@ -208,6 +216,40 @@ const clientCertificateOf = (
   }
 }
 
+const unauthenticatedEvent = (
+  request: HttpServerRequest.HttpServerRequest,
+  info: RequestInfo.RequestInfo,
+  reason: string
+): AuditSink.AuditEvent => {
+  const now = new Date().toISOString()
+  const userAgent = request.headers["user-agent"]
+  return {
+    auditID: crypto.randomUUID(),
+    stage: "ResponseComplete",
+    verb: info.verb,
+    requestURI: request.url,
+    sourceIPs: Option.toArray(request.remoteAddress),
+    ...(userAgent === undefined ? {} : { userAgent }),
+    ...(info.isResourceRequest
+      ? {
+        objectRef: {
+          resource: info.resource,
+          ...(info.subresource === "" ? {} : { subresource: info.subresource }),
+          ...(info.namespace === "" ? {} : { namespace: info.namespace }),
+          ...(info.name === "" ? {} : { name: info.name }),
+          apiGroup: info.apiGroup,
+          apiVersion: info.apiVersion
+        }
+      }
+      : {}),
+    responseStatus: { code: 401, reason: "Unauthorized", message: "Unauthorized" },
+    authenticationError: reason,
+    requestReceivedTimestamp: now,
+    stageTimestamp: now,
+    annotations: {}
+  }
+}
+
 const text = (body: string, status = 200, contentType = "text/plain; charset=utf-8") =>
   HttpServerResponse.text(body, { status, contentType })
 
@@ -323,6 +365,15 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
 
     // Ports.
     const metrics = Metrics.make()
+    // The audit log is opened first so that it closes last, after the listener drained.
+    const runtime = yield* Effect.runtime<never>()
+    const auditLog = configuration.auditLogPath === undefined
+      ? undefined
+      : yield* AuditLog.open(configuration.auditLogPath, {
+        lost: (reason, events) => metrics.auditWriteError(reason, events),
+        logOnce: (message) => Runtime.runFork(runtime)(Effect.logError(message))
+      })
+    const auditSinks = [auditLog?.sink, options.auditSink].filter((sink) => sink !== undefined)
     const external = configuration.signingEndpoint === undefined
       ? undefined
       : yield* ExternalSigner.connect({
@@ -425,6 +476,17 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
     }
     const tokenApp = HttpApp.make({ handlerTimeoutMillis: limits.handlerTimeoutMillis })
 
+    // Every sink gets every event; the source address is the connection's (the token review path
+    // hands the token app a copy of the request without one).
+    const auditSinkFor = (request: HttpServerRequest.HttpServerRequest): AuditSink.AuditSink["Type"] => ({
+      record: (event) => {
+        const withSource = event.sourceIPs.length > 0
+          ? event
+          : { ...event, sourceIPs: Option.toArray(request.remoteAddress) }
+        return Effect.forEach(auditSinks, (sink) => sink.record(withSource), { discard: true })
+      }
+    })
+
     const reviewWithMetrics = (request: HttpServerRequest.HttpServerRequest, user: Authentication.Result & { _tag: "Authenticated" }) =>
       Effect.gen(function*() {
         const body = yield* RequestBody.readBody().pipe(Effect.either)
@@ -475,6 +537,7 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
         })
         if (authenticated._tag === "Unauthenticated") {
           yield* Effect.logDebug(`Unable to authenticate the request: ${authenticated.reason}`)
+          if (auditSinks.length > 0) yield* AuditSink.record(unauthenticatedEvent(request, info, authenticated.reason))
           return yield* Routes.respondStatus(Status.make(401, "Unauthorized", "Unauthorized"))
         }
         if (authenticated.method === "service-account") {
@@ -516,6 +579,7 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
       const requestUrl = RequestUrl.parse(request.url)
       const info = RequestInfo.resolve(request.method, requestUrl.pathname, requestUrl.searchParams)
       const response = yield* dispatch(request, info, requestUrl.pathname).pipe(
+        auditSinks.length === 0 ? (self) => self : Effect.provideService(AuditSink.AuditSink, auditSinkFor(request)),
         Effect.catchAllCause((cause) => Routes.respondStatus(Status.fromCause(cause))),
         HttpApp.withHandlerTimeout(limits.handlerTimeoutMillis)
       )

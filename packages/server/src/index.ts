@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 export * as ApiDiscovery from "./ApiDiscovery.js"
+export * as AuditLog from "./AuditLog.js"
 export * as Authentication from "./Authentication.js"
 export * as Authorization from "./Authorization.js"
 export * as Configuration from "./Configuration.js"
