@@ -19,10 +19,11 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
-import * as Runtime from "effect/Runtime"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as crypto from "node:crypto"
@@ -366,13 +367,9 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
     // Ports.
     const metrics = Metrics.make()
     // The audit log is opened first so that it closes last, after the listener drained.
-    const runtime = yield* Effect.runtime<never>()
     const auditLog = configuration.auditLogPath === undefined
       ? undefined
-      : yield* AuditLog.open(configuration.auditLogPath, {
-        lost: (reason, events) => metrics.auditWriteError(reason, events),
-        logOnce: (message) => Runtime.runFork(runtime)(Effect.logError(message))
-      })
+      : yield* AuditLog.open(configuration.auditLogPath, (reason, events) => metrics.auditWriteError(reason, events))
     const auditSinks = [auditLog?.sink, options.auditSink].filter((sink) => sink !== undefined)
     const external = configuration.signingEndpoint === undefined
       ? undefined
@@ -696,4 +693,17 @@ export const serve = (options: Options = {}): Effect.Effect<never, StartError> =
       }),
       Effect.never
     )
-  ).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))))
+  ).pipe(
+    // logfmt lines on stderr, in place of the default logger and of the pretty logger that
+    // `NodeRuntime.runMain` installs (it writes to stdout, whose lines belong to the banner)
+    Effect.provide(Layer.scopedDiscard(Effect.locallyScopedWith(FiberRef.currentLoggers, (loggers) =>
+      loggers.pipe(
+        HashSet.remove(Logger.defaultLogger),
+        HashSet.remove(Logger.prettyLoggerDefault),
+        HashSet.add(stderrLogger)
+      ))))
+  )
+
+const stderrLogger = Logger.make((options) => {
+  process.stderr.write(`${Logger.logfmtLogger.log(options)}\n`)
+})
