@@ -283,9 +283,39 @@ const boundReference = (ref: {
 
 /** What a handler learns for its audit event while it runs. */
 interface AuditNote {
+  /** Whether a sink listens: without one, the handlers skip the event's extra work. */
+  readonly enabled: boolean
   readonly annotations: Array<Audit.Annotation>
   tokenRequest?: AuditSink.TokenRequestDetails
   tokenReview?: AuditSink.TokenReviewDetails
+}
+
+/** What a review's audit event reports: the outcome, and the annotations of an authenticated token. */
+const noteReview = (note: AuditNote, review: TokenReview.TokenReview, reviewed: TokenReview.TokenReview, nowMillis: number) => {
+  const status = reviewed.status
+  if (status?.authenticated !== true) {
+    note.tokenReview = {
+      audiences: review.spec.audiences ?? [],
+      authenticated: false,
+      ...(status?.error === undefined || status.error === "" ? {} : { error: status.error })
+    }
+    return
+  }
+  const credentialId = status.user?.extra?.[credentialIdExtra]?.[0]
+  note.tokenReview = {
+    audiences: review.spec.audiences ?? [],
+    authenticated: true,
+    subject: AuditSink.auditUser(status.user ?? {}),
+    grantedAudiences: status.audiences ?? [],
+    ...(credentialId === undefined ? {} : { credentialId })
+  }
+  note.annotations.push(
+    ...AuditSink.reviewAnnotations(
+      status.user?.username ?? "",
+      AuditSink.claimsOf(review.spec.token),
+      Math.floor(nowMillis / 1000)
+    )
+  )
 }
 
 /**
@@ -297,10 +327,13 @@ const audited = <E, R>(
   handler: (note: AuditNote) => Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
 ) =>
   Effect.gen(function*() {
+    if (Option.isNone(yield* Effect.serviceOption(AuditSink.AuditSink))) {
+      return yield* handler({ enabled: false, annotations: [] })
+    }
     const request = yield* HttpServerRequest.HttpServerRequest
     const user = yield* Caller.current
     const received = yield* DateTime.now
-    const note: AuditNote = { annotations: [] }
+    const note: AuditNote = { enabled: true, annotations: [] }
     return yield* Effect.onExit(handler(note), (exit) =>
       Effect.gen(function*() {
         const completed = yield* DateTime.now
@@ -366,7 +399,7 @@ export const createToken = (options: Options = {}) =>
           const metadata = yield* RequestBody.ensureNamespace(namespace, request.metadata)
           const issued = yield* CreateToken.createToken(namespace, name, { ...request, metadata })
           const wire = yield* Schema.encode(TokenRequest.IssuedTokenRequest)(issued.tokenRequest)
-          const exp = AuditSink.claimsOf(issued.tokenRequest.status.token)?.["exp"]
+          const exp = note.enabled ? AuditSink.claimsOf(issued.tokenRequest.status.token)?.["exp"] : undefined
           note.tokenRequest = {
             ...note.tokenRequest,
             audiences: issued.tokenRequest.spec.audiences ?? [],
@@ -404,28 +437,7 @@ export const reviewToken = (options: Options = {}) =>
         })
         note.tokenReview = { audiences: review.spec.audiences ?? [] }
         const reviewed = yield* ReviewToken.reviewToken(review)
-        const status = reviewed.status
-        if (status?.authenticated === true) {
-          const subject = status.user?.username ?? ""
-          const nowSeconds = Math.floor(DateTime.toEpochMillis(yield* DateTime.now) / 1000)
-          const credentialId = status.user?.extra?.[credentialIdExtra]?.[0]
-          note.tokenReview = {
-            ...note.tokenReview,
-            authenticated: true,
-            subject: AuditSink.auditUser(status.user ?? {}),
-            grantedAudiences: status.audiences ?? [],
-            ...(credentialId === undefined ? {} : { credentialId })
-          }
-          note.annotations.push(
-            ...AuditSink.reviewAnnotations(subject, AuditSink.claimsOf(review.spec.token), nowSeconds)
-          )
-        } else {
-          note.tokenReview = {
-            ...note.tokenReview,
-            authenticated: false,
-            ...(status?.error === undefined || status.error === "" ? {} : { error: status.error })
-          }
-        }
+        if (note.enabled) noteReview(note, review, reviewed, DateTime.toEpochMillis(yield* DateTime.now))
         const wire = yield* Schema.encode(TokenReview.TokenReview)(reviewed)
         return yield* respondObject(
           201,
