@@ -18,6 +18,7 @@ import * as Legacy from "./Legacy.js"
 import { KeySet } from "./KeySet.js"
 import type { ObjectStore } from "./ObjectStore.js"
 import * as ServiceAccountUser from "./ServiceAccountUser.js"
+import { TokenCache } from "./TokenCache.js"
 import type { TokenReview } from "./TokenReview.js"
 import { apiVersion } from "./TokenRequest.js"
 import type { UserInfo } from "./UserInfo.js"
@@ -81,7 +82,13 @@ export const composeError = (handledError: Option.Option<string>): string =>
 type Outcome =
   | { readonly _tag: "NotHandled" }
   | { readonly _tag: "Failed"; readonly message: string }
-  | { readonly _tag: "Ok"; readonly info: ServiceAccountUser.ServiceAccountInfo; readonly audiences: ReadonlyArray<string>; readonly warnafter: number | undefined }
+  | {
+    readonly _tag: "Ok"
+    readonly info: ServiceAccountUser.ServiceAccountInfo
+    readonly audiences: ReadonlyArray<string>
+    readonly warnafter: number | undefined
+    readonly claims: Claims.DecodedClaims
+  }
 
 const failed = (message: string): Outcome => ({ _tag: "Failed", message })
 
@@ -123,10 +130,43 @@ const authenticateJwt = (
     if (auds.length === 0 && config.apiAudiences.length !== 0) {
       return failed(Audiences.invalidMessage(tokenAudiences, requested))
     }
-    return yield* validate(claims, parsed.value.payload).pipe(
-      Effect.map((info): Outcome => ({ _tag: "Ok", info, audiences: auds, warnafter: claims.kubernetes.warnafter })),
-      Effect.catchTag("Rejected", (r) => Effect.succeed(failed(r.message)))
-    )
+    return yield* validated(claims, auds, validate(claims, parsed.value.payload))
+  })
+
+/** The validator's verdict on verified claims as an outcome. */
+const validated = (
+  claims: Claims.DecodedClaims,
+  audiences: ReadonlyArray<string>,
+  validation: Effect.Effect<ServiceAccountUser.ServiceAccountInfo, Validator.Rejected | ServiceUnavailable, ObjectStore>
+): Effect.Effect<Outcome, ServiceUnavailable, ObjectStore> =>
+  validation.pipe(
+    Effect.map((info): Outcome => ({ _tag: "Ok", info, audiences, warnafter: claims.kubernetes.warnafter, claims })),
+    Effect.catchTag("Rejected", (r) => Effect.succeed(failed(r.message)))
+  )
+
+/**
+ * Bound tokens of the configured issuers. With a `TokenCache` in the context, a token verified
+ * before skips the signature and claims decoding — never the validator, which checks the time
+ * window and every bound object against the store on each review.
+ */
+const authenticateBound = (
+  issuers: ReadonlyArray<string>,
+  token: string,
+  requested: ReadonlyArray<string>,
+  now: DateTime.DateTime
+): Effect.Effect<Outcome, ServiceUnavailable, ObjectStore | KeySet | Config> =>
+  Effect.flatMap(Effect.serviceOption(TokenCache), (cache) => {
+    const validate = (claims: Claims.DecodedClaims) => Validator.validate(claims, now)
+    if (Option.isNone(cache)) return authenticateJwt(issuers, validate, token, requested)
+    const nowMillis = DateTime.toEpochMillis(now)
+    const hit = cache.value.lookup(token, requested, nowMillis)
+    if (hit !== undefined) return validated(hit.claims, hit.audiences, validate(hit.claims))
+    return Effect.tap(authenticateJwt(issuers, validate, token, requested), (outcome) =>
+      Effect.sync(() => {
+        if (outcome._tag === "Ok") {
+          cache.value.remember(token, requested, { claims: outcome.claims, audiences: outcome.audiences }, nowMillis)
+        }
+      }))
   })
 
 /**
@@ -156,7 +196,7 @@ export const authenticate = (
     if (bearer === "") return { _tag: "Unauthenticated", error: invalidBearerToken } as const
     const requested = Audiences.defaulted(audiences, config.apiAudiences)
     // The token union: bound tokens of the configured issuers, then legacy secret-based tokens.
-    const bound = yield* authenticateJwt(config.issuers, (claims) => Validator.validate(claims, now), bearer, requested)
+    const bound = yield* authenticateBound(config.issuers, bearer, requested, now)
     const outcome = bound._tag === "Ok" ? bound : yield* Effect.map(
       authenticateJwt([Legacy.issuer], (_, payload) => Legacy.validate(payload, bearer), bearer, requested),
       (legacy) => (legacy._tag === "Ok" ? legacy : bound._tag === "Failed" ? bound : legacy)

@@ -217,14 +217,15 @@ export const readBody = (
   maxBytes: number = defaultMaxRequestBodyBytes
 ): Effect.Effect<Uint8Array, Status.StatusFailure, HttpServerRequest.HttpServerRequest> =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-    const tooLarge = new Status.StatusFailure({ status: Status.requestEntityTooLarge(maxBytes) })
+    // Built only when needed: an error captures a stack trace, too costly for every request.
+    const tooLarge = () => new Status.StatusFailure({ status: Status.requestEntityTooLarge(maxBytes) })
     const declared = Number(request.headers["content-length"])
-    if (Number.isFinite(declared) && declared > maxBytes) return Effect.fail(tooLarge)
+    if (Number.isFinite(declared) && declared > maxBytes) return Effect.fail(tooLarge())
     return request.stream.pipe(
       Stream.mapError((error) => new Status.StatusFailure({ status: Status.badRequest(error.message) })),
       Stream.runFoldEffect({ size: 0, chunks: Chunk.empty<Uint8Array>() }, (acc, chunk) => {
         const size = acc.size + chunk.length
-        return size > maxBytes ? Effect.fail(tooLarge) : Effect.succeed({ size, chunks: Chunk.append(acc.chunks, chunk) })
+        return size > maxBytes ? Effect.fail(tooLarge()) : Effect.succeed({ size, chunks: Chunk.append(acc.chunks, chunk) })
       }),
       Effect.map(({ chunks, size }) => {
         const out = new Uint8Array(size)
