@@ -16,6 +16,7 @@ import * as CreateToken from "@tokenrequest/domain/CreateToken"
 import { IdGenerator } from "@tokenrequest/domain/IdGenerator"
 import { ObjectStore } from "@tokenrequest/domain/ObjectStore"
 import * as ReviewToken from "@tokenrequest/domain/ReviewToken"
+import * as TokenCache from "@tokenrequest/domain/TokenCache"
 import * as TokenRequest from "@tokenrequest/domain/TokenRequest"
 import * as TokenReview from "@tokenrequest/domain/TokenReview"
 import * as KeyRing from "@tokenrequest/signer-jose/KeyRing"
@@ -78,6 +79,8 @@ export interface Operations {
   readonly createToken: () => unknown
   readonly sign: () => unknown
   readonly reviewToken: () => unknown
+  /** `reviewToken` with a `TokenCache` (the same token every time: served from the cache). */
+  readonly reviewTokenCached: () => unknown
   readonly verify: () => unknown
   readonly dispose: () => Promise<void>
 }
@@ -113,6 +116,7 @@ export const operations = async (algorithm: Fixture.Algorithm, pem: string): Pro
     JSON.parse(Fixture.tokenReviewBody(issued.tokenRequest.status.token))
   )
   const reviewProgram = ReviewToken.reviewToken(review)
+  const cachedReviewProgram = Effect.provideService(reviewProgram, TokenCache.TokenCache, TokenCache.unsafeMake())
   const reviewed = await runtime.runPromise(reviewProgram)
   if (reviewed.status?.authenticated !== true) throw new Error(`in-process review failed: ${JSON.stringify(reviewed.status)}`)
 
@@ -137,6 +141,7 @@ export const operations = async (algorithm: Fixture.Algorithm, pem: string): Pro
     createToken: () => runtime.runSync(issueProgram),
     sign: () => Baseline.issue(options, namespace, name, uid, body, Math.floor(Date.now() / 1000)),
     reviewToken: () => runtime.runSync(reviewProgram),
+    reviewTokenCached: () => runtime.runSync(cachedReviewProgram),
     verify: () => Baseline.review(options, token, [Fixture.issuer], Math.floor(Date.now() / 1000)),
     dispose: () => runtime.dispose()
   }

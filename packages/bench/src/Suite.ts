@@ -54,7 +54,7 @@ export interface Settings {
  */
 export const defaults: Omit<Settings, "log"> = {
   connections: 64,
-  durationSeconds: 6,
+  durationSeconds: 5,
   warmupSeconds: 1,
   rounds: 2,
   inProcessSeconds: 1.5,
@@ -268,9 +268,11 @@ export const inProcess = async (
     settings.log(`in-process ${algorithm}`)
     const create = await alternate(settings.rounds, ops.createToken, ops.sign, (op) => measure(op)())
     const review = await alternate(settings.rounds, ops.reviewToken, ops.verify, (op) => measure(op)())
+    const cached = await alternate(settings.rounds, ops.reviewTokenCached, ops.reviewToken, (op) => measure(op)())
     return [
       { name: `createToken vs sign, ${algorithm}`, ...create },
-      { name: `reviewToken vs verify, ${algorithm}`, ...review }
+      { name: `reviewToken vs verify, ${algorithm}`, ...review },
+      { name: `reviewToken cached vs uncached as "baseline", ${algorithm}`, ...cached, minRatio: 3 }
     ]
   } finally {
     await ops.dispose()
@@ -319,7 +321,8 @@ export const soak = (settings: Settings, keys: Fixture.Keys): Promise<Report.Soa
     const token = await mintToken(server!)
     const requests = [issuanceRequest, reviewRequest(token)]
     const options = { url: server!.url, requests, connections: settings.connections }
-    await Load.run({ ...options, durationSeconds: Math.max(settings.warmupSeconds, 1) })
+    // Warm up long enough for the JIT and the server's caches to settle before the first sample.
+    await Load.run({ ...options, durationSeconds: Math.max(settings.warmupSeconds, settings.soakSeconds / 6) })
     const samples: Array<{ at: number; heapUsed: number; rss: number }> = []
     const sample = async (at: number) => {
       const m = await server!.memory()

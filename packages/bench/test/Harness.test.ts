@@ -70,7 +70,7 @@ describe("bench harness", () => {
         assert.isAbove(c.baseline.perSecond, 0)
         assert.deepStrictEqual(c.problems, [])
       }
-      assert.strictEqual(report.inProcess.length, 2)
+      assert.strictEqual(report.inProcess.length, 3)
       assert.strictEqual(report.memory?.objects, 300)
       assert.strictEqual(report.soak?.samples.length, 3)
       assert.include(printed, "| issuance ES256 |")
