@@ -9,6 +9,7 @@ import * as DateTime from "effect/DateTime"
 import * as Option from "effect/Option"
 import type * as Order from "effect/Order"
 import * as Schema from "effect/Schema"
+import { arbitrary } from "./internal/openStruct.js"
 import { ObjectMeta } from "./ObjectMeta.js"
 
 /**
@@ -49,6 +50,12 @@ export const kindOfResource = (resource: string): Option.Option<ObjectKind> =>
 
 const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
+const kubeObjectFields = {
+  apiVersion: Schema.Literal("v1"),
+  kind: ObjectKind,
+  metadata: ObjectMeta
+}
+
 /**
  * Any stored object: `apiVersion: v1`, one of the five kinds, metadata, and the rest kept verbatim.
  * Stores hand these out with `metadata.name`, `uid`, `creationTimestamp` and `resourceVersion` set.
@@ -56,14 +63,10 @@ const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
  * @since 0.1.0
  * @category schemas
  */
-export const KubeObject = Schema.Struct(
-  {
-    apiVersion: Schema.Literal("v1"),
-    kind: ObjectKind,
-    metadata: ObjectMeta
-  },
-  Rest
-).annotations({ identifier: "KubeObject" })
+export const KubeObject = Schema.Struct(kubeObjectFields, Rest).annotations({
+  identifier: "KubeObject",
+  arbitrary: arbitrary(kubeObjectFields)
+})
 
 /**
  * @since 0.1.0

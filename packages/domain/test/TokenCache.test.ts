@@ -219,7 +219,7 @@ describe("TokenCache", () => {
           } else if (step.op === "wait") {
             yield* TestClock.adjust(`${step.seconds} seconds`)
           } else {
-            const o = objects[step.object]
+            const o = objects[step.object as keyof typeof objects]
             const present = yield* s.get(o.kind, o.namespace, o.name)
             if (present._tag === "Some") yield* s.delete(o.kind, o.namespace, o.name)
             if (step.op === "recreate") yield* s.create(o.make())
