@@ -6,7 +6,7 @@
  * verification continue. A failing signer: 500 `InternalError` with the upstream text, and the rest
  * of the API keeps answering. A failing store during review: a 503, not a hang.
  */
-import { assert, describe, it, layer } from "@effect/vitest"
+import { afterAll, assert, describe, it, layer } from "@effect/vitest"
 import { ObjectStore } from "@tokenrequest/domain"
 import { ObjectStoreError } from "@tokenrequest/domain/ObjectStore"
 import * as TokenSigner from "@tokenrequest/domain/TokenSigner"
@@ -261,6 +261,8 @@ const capture = Logger.make(({ message }) => {
 const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "tokenrequest-hardening-keys-"))
 const keyFile = path.join(keyDir, "sa.key")
 fs.writeFileSync(keyFile, signing.privatePem)
+// The watched key file is rewritten by later tests after the first one's finalizer ran: remove it at the end.
+afterAll(() => fs.rmSync(keyDir, { recursive: true, force: true }))
 
 const watchedKeys = Layer.provide(
   KeyRing.layerFiles({ signingKeyFile: keyFile, watch: true, debounce: "50 millis" }),
