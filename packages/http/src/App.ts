@@ -13,6 +13,7 @@ import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import type * as Layer from "effect/Layer"
 import * as RequestUrl from "./RequestUrl.js"
 import * as Routes from "./Routes.js"
@@ -61,13 +62,43 @@ export const withHandlerTimeout = (millis: number) =>
 <E, R>(
   handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, E, R | HttpServerRequest.HttpServerRequest> =>
-  handler.pipe(
-    Effect.disconnect,
-    Effect.timeout(millis),
-    // the host runs apps uninterruptibly (HttpApp.toHandled); the timeout must be able to interrupt
-    Effect.interruptible,
-    Effect.catchTag("TimeoutException", () => Routes.respondStatus(Status.handlerTimeout))
-  ) as Effect.Effect<HttpServerResponse.HttpServerResponse, E, R | HttpServerRequest.HttpServerRequest>
+  // One detached fiber and one timer per request (`Effect.disconnect` + `Effect.timeout` fork three
+  // fibers): the handler runs in its own fiber; the first of its end and the timer decides. The
+  // host runs apps uninterruptibly (HttpApp.toHandled); the timeout must be able to interrupt.
+  Effect.interruptible(Effect.uninterruptibleMask((restore) =>
+    Effect.flatMap(Effect.forkDaemon(restore(handler)), (fiber) =>
+      restore(endsWithin(fiber, millis)).pipe(
+        Effect.onInterrupt(() => Effect.fiberIdWith((id) => fiber.interruptAsFork(id))),
+        Effect.flatMap((ended) =>
+          ended
+            ? Fiber.join(fiber)
+            : Effect.zipRight(
+              Effect.fiberIdWith((id) => fiber.interruptAsFork(id)),
+              Routes.respondStatus(Status.handlerTimeout)
+            )
+        )
+      ))
+  ))
+
+/** Whether `fiber` ends within `millis` (`false` when the time runs out first). */
+const endsWithin = <A, E>(fiber: Fiber.RuntimeFiber<A, E>, millis: number): Effect.Effect<boolean> =>
+  Effect.async<boolean>((resume) => {
+    let timer: ReturnType<typeof setTimeout> | undefined = undefined
+    const observer = () => {
+      if (timer !== undefined) clearTimeout(timer)
+      resume(Effect.succeed(true))
+    }
+    fiber.addObserver(observer)
+    if (fiber.unsafePoll() !== null) return
+    timer = setTimeout(() => {
+      fiber.removeObserver(observer)
+      resume(Effect.succeed(false))
+    }, Math.min(Math.max(0, millis), 2_147_483_647))
+    return Effect.sync(() => {
+      clearTimeout(timer)
+      fiber.removeObserver(observer)
+    })
+  })
 
 /**
  * The app: every answer is a Kubernetes object or `Status`; it never fails.
@@ -75,9 +106,12 @@ export const withHandlerTimeout = (millis: number) =>
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Routes.Options = {}): HttpApp.Default<never, Routes.Ports> =>
-  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-    RequestUrl.hasDotSegment(request.url) ? Routes.respondStatus(Status.pathNotFound) : Routes.make(options)).pipe(
+export const make = (options: Routes.Options = {}): HttpApp.Default<never, Routes.Ports> => {
+  // Built once: a router builds its route tree the first time it runs, so a router made per request
+  // would rebuild the tree for every request.
+  const router = Routes.make(options)
+  return Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+    RequestUrl.hasDotSegment(request.url) ? Routes.respondStatus(Status.pathNotFound) : router).pipe(
     // The router's default 100-character limit on a path parameter would turn a long but valid
     // name (up to 253 characters, percent-encoded up to three times that) into a 405; the request
     // line is already bounded by Node's header limit.
@@ -86,6 +120,7 @@ export const make = (options: Routes.Options = {}): HttpApp.Default<never, Route
     Effect.catchAllCause((cause) => Routes.respondStatus(Status.fromCause(cause))),
     withHandlerTimeout(options.handlerTimeoutMillis ?? defaultHandlerTimeoutMillis)
   )
+}
 
 /**
  * The app with default options.

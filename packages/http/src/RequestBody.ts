@@ -208,7 +208,8 @@ export const fieldValidation: Effect.Effect<
 const fail = (message: string) => Effect.fail(new Status.StatusFailure({ status: Status.badRequest(message) }))
 
 /**
- * Reads the body, at most `maxBytes` (413 `Request entity too large: limit is <n>` beyond).
+ * Reads the body, at most `maxBytes` (413 `Request entity too large: limit is <n>` beyond). The
+ * bytes are remembered for the request: a later `readBody` of the same request gets them again.
  *
  * @since 0.1.0
  * @category decoding
@@ -221,6 +222,10 @@ export const readBody = (
     const tooLarge = () => new Status.StatusFailure({ status: Status.requestEntityTooLarge(maxBytes) })
     const declared = Number(request.headers["content-length"])
     if (Number.isFinite(declared) && declared > maxBytes) return Effect.fail(tooLarge())
+    // A body can be read only once; a host that read it already (to look at it before handing the
+    // request on) gets the same bytes to every later reader.
+    const read = bodiesRead.get(request)
+    if (read !== undefined) return read.length > maxBytes ? Effect.fail(tooLarge()) : Effect.succeed(read)
     return request.stream.pipe(
       Stream.mapError((error) => new Status.StatusFailure({ status: Status.badRequest(error.message) })),
       Stream.runFoldEffect({ size: 0, chunks: Chunk.empty<Uint8Array>() }, (acc, chunk) => {
@@ -234,10 +239,14 @@ export const readBody = (
           out.set(chunk, offset)
           offset += chunk.length
         }
+        bodiesRead.set(request, out)
         return out
       })
     )
   })
+
+/** The bodies read so far, by request. */
+const bodiesRead = new WeakMap<HttpServerRequest.HttpServerRequest, Uint8Array>()
 
 /**
  * `summarizeData(body, 30)`: the start of a JSON body as text, of anything else as hex.

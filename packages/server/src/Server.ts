@@ -279,15 +279,6 @@ const isStale = (token: string, nowSeconds: number): boolean => {
   return typeof warnafter === "number" && warnafter > 0 && nowSeconds > warnafter
 }
 
-const webRequest = (request: HttpServerRequest.HttpServerRequest, body: Uint8Array) =>
-  HttpServerRequest.fromWeb(
-    new Request(RequestUrl.parse(request.url), {
-      method: request.method,
-      headers: request.headers as Record<string, string>,
-      body: body as Uint8Array<ArrayBuffer>
-    })
-  )
-
 /**
  * The token cache over the store's watch. With a local key ring, the cache is emptied whenever the
  * keys in force change, so a removed verification key also stops cached tokens at once.
@@ -524,8 +515,7 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
     }
     const tokenApp = HttpApp.make({ handlerTimeoutMillis: limits.handlerTimeoutMillis })
 
-    // Every sink gets every event; the source address is the connection's (the token review path
-    // hands the token app a copy of the request without one).
+    // Every sink gets every event, with the connection's source address when it has none.
     const auditSinkFor = (request: HttpServerRequest.HttpServerRequest): AuditSink.AuditSink["Type"] => ({
       record: (event) => {
         const withSource = event.sourceIPs.length > 0
@@ -539,10 +529,8 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
       Effect.gen(function*() {
         const body = yield* RequestBody.readBody().pipe(Effect.either)
         if (body._tag === "Left") return yield* Routes.respondStatus(body.left.status)
-        const response = yield* tokenApp.pipe(
-          Caller.provide(user.user),
-          Effect.provideService(HttpServerRequest.HttpServerRequest, webRequest(request, body.right))
-        )
+        // The token app reads the same bytes again (`readBody` remembers them for the request).
+        const response = yield* tokenApp.pipe(Caller.provide(user.user))
         let result = reasonOfCode[response.status] ?? String(response.status)
         if (response.status === 201 && response.body._tag === "Uint8Array") {
           try {
