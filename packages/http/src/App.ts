@@ -118,9 +118,16 @@ export const make = (options: Routes.Options = {}): HttpApp.Default<never, Route
     HttpRouter.withRouterConfig({ maxParamLength: maxPathParameterLength }),
     Effect.catchTag("RouteNotFound", (error) => notMatched(error.request)),
     Effect.catchAllCause((cause) => Routes.respondStatus(Status.fromCause(cause))),
-    withHandlerTimeout(options.handlerTimeoutMillis ?? defaultHandlerTimeoutMillis)
+    timeoutOf(options.handlerTimeoutMillis ?? defaultHandlerTimeoutMillis)
   )
 }
+
+/** `withHandlerTimeout`, or nothing for an infinite time (a host applying its own around the app). */
+const timeoutOf = (millis: number) =>
+<E, R>(
+  handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, E, R | HttpServerRequest.HttpServerRequest> =>
+  millis === Number.POSITIVE_INFINITY ? handler : withHandlerTimeout(millis)(handler)
 
 /**
  * The app with default options.

@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+import * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Errors from "@tokenrequest/domain/Errors"
 import * as FieldError from "@tokenrequest/domain/FieldError"
@@ -16,6 +17,7 @@ import * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import { Readable } from "node:stream"
 import { goSyntaxError, jsonTypeName } from "./internal/jsonSyntax.js"
 import * as Negotiation from "./Negotiation.js"
 import * as Protobuf from "./Protobuf.js"
@@ -226,6 +228,9 @@ export const readBody = (
     // request on) gets the same bytes to every later reader.
     const read = bodiesRead.get(request)
     if (read !== undefined) return read.length > maxBytes ? Effect.fail(tooLarge()) : Effect.succeed(read)
+    // A Node request (the platform's Node server) is read straight from its stream, as its
+    // `stream` would, without a Stream per request; any other request through its `stream`.
+    if (request.source instanceof Readable) return readNodeBody(request, request.source, maxBytes, tooLarge)
     return request.stream.pipe(
       Stream.mapError((error) => new Status.StatusFailure({ status: Status.badRequest(error.message) })),
       Stream.runFoldEffect({ size: 0, chunks: Chunk.empty<Uint8Array>() }, (acc, chunk) => {
@@ -247,6 +252,65 @@ export const readBody = (
 
 /** The bodies read so far, by request. */
 const bodiesRead = new WeakMap<HttpServerRequest.HttpServerRequest, Uint8Array>()
+
+/**
+ * Reads a Node request's body the way the platform's `stream` of it does (same error, same
+ * release: listeners removed, the stream destroyed unless closed), in one callback-driven step.
+ */
+const readNodeBody = (
+  request: HttpServerRequest.HttpServerRequest,
+  readable: Readable,
+  maxBytes: number,
+  tooLarge: () => Status.StatusFailure
+): Effect.Effect<Uint8Array, Status.StatusFailure> => {
+  if (!readable.readable) {
+    const empty = new Uint8Array(0)
+    bodiesRead.set(request, empty)
+    return Effect.succeed(empty)
+  }
+  return Effect.async<Uint8Array, Status.StatusFailure>((resume) => {
+    const chunks: Array<Uint8Array> = []
+    let size = 0
+    const release = () => {
+      readable.off("readable", onReadable)
+      readable.off("error", onError)
+      readable.off("end", onEnd)
+      if ("closed" in readable && !readable.closed) readable.destroy()
+    }
+    const settle = (effect: Effect.Effect<Uint8Array, Status.StatusFailure>) => {
+      release()
+      resume(effect)
+    }
+    function onReadable() {
+      let chunk: Buffer | null
+      while ((chunk = readable.read() as Buffer | null) !== null) {
+        size += chunk.length
+        if (size > maxBytes) return settle(Effect.fail(tooLarge()))
+        chunks.push(chunk)
+      }
+    }
+    function onError(error: unknown) {
+      const failure = new HttpServerError.RequestError({ request, reason: "Decode", cause: error })
+      settle(Effect.fail(new Status.StatusFailure({ status: Status.badRequest(failure.message) })))
+    }
+    function onEnd() {
+      onReadable()
+      if (size > maxBytes) return
+      const out = new Uint8Array(size)
+      let offset = 0
+      for (const chunk of chunks) {
+        out.set(chunk, offset)
+        offset += chunk.length
+      }
+      bodiesRead.set(request, out)
+      settle(Effect.succeed(out))
+    }
+    readable.on("readable", onReadable)
+    readable.on("error", onError)
+    readable.on("end", onEnd)
+    return Effect.sync(release)
+  })
+}
 
 /**
  * `summarizeData(body, 30)`: the start of a JSON body as text, of anything else as hex.

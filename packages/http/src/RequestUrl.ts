@@ -18,7 +18,7 @@ const fallbackOrigin = "http://localhost"
  * @category parsing
  */
 export const parse = (target: string, origin: string = fallbackOrigin): URL => {
-  const base = URL.canParse(origin) ? new URL(origin).origin : fallbackOrigin
+  const base = origin === fallbackOrigin ? fallbackOrigin : URL.canParse(origin) ? new URL(origin).origin : fallbackOrigin
   const safeBase = base === "null" ? fallbackOrigin : base
   if (target.startsWith("/")) {
     return URL.canParse(safeBase + target) ? new URL(safeBase + target) : new URL(`${safeBase}/`)

@@ -53,7 +53,7 @@ export interface Options {
   /**
    * Time to answer a request, reading its body included; default 60 s (kube-apiserver's
    * `--request-timeout`). Beyond, the answer is `504 Timeout` and the handler is abandoned
-   * (`App.make` applies it).
+   * (`App.make` applies it; `Infinity` for none, when the host applies its own around the app).
    */
   readonly handlerTimeoutMillis?: number | undefined
 }

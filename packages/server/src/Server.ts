@@ -513,7 +513,8 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
       anonymous: configuration.anonymous,
       apiAudiences: tokenConfig.apiAudiences
     }
-    const tokenApp = HttpApp.make({ handlerTimeoutMillis: limits.handlerTimeoutMillis })
+    // No timeout of its own: it runs inside the dispatcher, which applies the same one around it.
+    const tokenApp = HttpApp.make({ handlerTimeoutMillis: Number.POSITIVE_INFINITY })
 
     // Every sink gets every event, with the connection's source address when it has none.
     const auditSinkFor = (request: HttpServerRequest.HttpServerRequest): AuditSink.AuditSink["Type"] => ({
