@@ -185,7 +185,10 @@ export const fieldValidation: Effect.Effect<
   Errors.Invalid,
   HttpServerRequest.HttpServerRequest
 > = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-  const value = RequestUrl.parse(request.url).searchParams.get("fieldValidation") ?? ""
+  // Without a query there is nothing to parse.
+  const value = request.url.includes("?")
+    ? RequestUrl.parse(request.url).searchParams.get("fieldValidation") ?? ""
+    : ""
   if (value === "") return Effect.succeed("Warn" as const)
   const known = fieldValidationValues.find((v) => v === value)
   return known !== undefined
