@@ -5,33 +5,14 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Redacted from "effect/Redacted"
 import * as fs from "node:fs"
-import * as https from "node:https"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as Server from "@tokenrequest/server/Server"
+import { call } from "./fixtures/call.js"
 import { SignerServer } from "@tokenrequest/server/ExternalSigner"
 import * as Keys from "@tokenrequest/server/Keys"
 
-const call = (server: Server.RunningServer, method: string, pathname: string, body?: unknown) =>
-  Effect.async<{ status: number; json: any }>((resume) => {
-    const req = https.request(new URL(pathname, server.url), {
-      method,
-      ca: server.certificateAuthority,
-      headers: {
-        authorization: `Bearer ${Redacted.value(server.adminToken!)}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" })
-      }
-    }, (res) => {
-      let data = ""
-      res.on("data", (c) => (data += c))
-      res.on("end", () => resume(Effect.succeed({ status: res.statusCode ?? 0, json: JSON.parse(data) })))
-    })
-    req.on("error", (e) => resume(Effect.die(e)))
-    if (body !== undefined) req.write(JSON.stringify(body))
-    req.end()
-  })
 
 const signer = (maxTokenExpirationSeconds: number) =>
   Effect.gen(function*() {

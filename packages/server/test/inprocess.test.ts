@@ -6,27 +6,9 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import * as https from "node:https"
 import * as Server from "@tokenrequest/server/Server"
+import { call } from "./fixtures/call.js"
 
-const call = (server: Server.RunningServer, method: string, pathname: string, body?: unknown) =>
-  Effect.async<{ status: number; json: any }>((resume) => {
-    const req = https.request(new URL(pathname, server.url), {
-      method,
-      ca: server.certificateAuthority,
-      headers: {
-        authorization: `Bearer ${Redacted.value(server.adminToken!)}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" })
-      }
-    }, (res) => {
-      let data = ""
-      res.on("data", (c) => (data += c))
-      res.on("end", () => resume(Effect.succeed({ status: res.statusCode ?? 0, json: JSON.parse(data) })))
-    })
-    req.on("error", (e) => resume(Effect.die(e)))
-    if (body !== undefined) req.write(JSON.stringify(body))
-    req.end()
-  })
 
 describe("Server.layer", () => {
   layer(
