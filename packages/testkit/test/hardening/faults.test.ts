@@ -148,6 +148,35 @@ const etcdPid = (etcd: Etcd.EtcdServer): number => {
 }
 
 /** Freezes etcd (SIGSTOP): connections stay open, nothing answers; SIGCONT thaws it. */
+/** The reference server on `--store etcd` under issuance load while `outage` takes etcd down and up. */
+const serverUnderOutage = (
+  etcd: Etcd.EtcdServer,
+  outage: { readonly down: () => Promise<void>; readonly up: () => Promise<void> }
+) =>
+  Effect.gen(function*() {
+    const running = yield* Server.start({
+      port: 0,
+      insecurePlainHttp: true,
+      store: "etcd",
+      etcdServers: [etcd.endpoint],
+      etcdPrefix: `/hardening-${crypto.randomUUID()}`,
+      serviceAccountIssuer: [issuer],
+      initialObjects: objects,
+      adminToken: "hardening-admin-token"
+    })
+    const headers = { authorization: `Bearer ${Redacted.value(running.adminToken!)}` }
+    const accounts = `${running.url}/api/v1/namespaces/default/serviceaccounts`
+    yield* Effect.promise(() =>
+      outageUnderLoad({
+        url: running.url,
+        headers,
+        create: (name) => observe(postJson(accounts, { metadata: { name } }, headers, bound)),
+        exists: async (name) =>
+          (await fetch(`${accounts}/${name}`, { headers, signal: AbortSignal.timeout(bound) })).status === 200
+      }, outage)
+    )
+  })
+
 const freezeAndThaw = (etcd: Etcd.EtcdServer) => {
   const pid = etcdPid(etcd)
   return {
@@ -198,28 +227,7 @@ describe("faults: etcd stopped and restarted under load", () => {
   it.live("reference server with store etcd", () =>
     Effect.gen(function*() {
       const etcd = yield* Etcd.make()
-      const running = yield* Server.start({
-        port: 0,
-        insecurePlainHttp: true,
-        store: "etcd",
-        etcdServers: [etcd.endpoint],
-        etcdPrefix: `/hardening-${crypto.randomUUID()}`,
-        serviceAccountIssuer: [issuer],
-        initialObjects: objects,
-        adminToken: "hardening-admin-token"
-      })
-      const headers = { authorization: `Bearer ${Redacted.value(running.adminToken!)}` }
-      const accounts = `${running.url}/api/v1/namespaces/default/serviceaccounts`
-      yield* Effect.promise(() =>
-        outageUnderLoad({
-          url: running.url,
-          headers,
-          create: (name) =>
-            observe(postJson(accounts, { metadata: { name } }, headers, bound)),
-          exists: async (name) =>
-            (await fetch(`${accounts}/${name}`, { headers, signal: AbortSignal.timeout(bound) })).status === 200
-        }, stopAndStart(etcd))
-      )
+      yield* serverUnderOutage(etcd, stopAndStart(etcd))
     }).pipe(Effect.scoped), 90_000)
 
   it.live("reference server with store etcd, etcd frozen (SIGSTOP) and thawed: a hang becomes 503s, not a hang", () =>
@@ -227,27 +235,7 @@ describe("faults: etcd stopped and restarted under load", () => {
       const etcd = yield* Etcd.make()
       const outage = freezeAndThaw(etcd)
       yield* Effect.addFinalizer(() => Effect.promise(() => outage.up().catch(() => {})))
-      const running = yield* Server.start({
-        port: 0,
-        insecurePlainHttp: true,
-        store: "etcd",
-        etcdServers: [etcd.endpoint],
-        etcdPrefix: `/hardening-${crypto.randomUUID()}`,
-        serviceAccountIssuer: [issuer],
-        initialObjects: objects,
-        adminToken: "hardening-admin-token"
-      })
-      const headers = { authorization: `Bearer ${Redacted.value(running.adminToken!)}` }
-      const accounts = `${running.url}/api/v1/namespaces/default/serviceaccounts`
-      yield* Effect.promise(() =>
-        outageUnderLoad({
-          url: running.url,
-          headers,
-          create: (name) => observe(postJson(accounts, { metadata: { name } }, headers, bound)),
-          exists: async (name) =>
-            (await fetch(`${accounts}/${name}`, { headers, signal: AbortSignal.timeout(bound) })).status === 200
-        }, outage)
-      )
+      yield* serverUnderOutage(etcd, outage)
     }).pipe(Effect.scoped), 90_000)
 })
 
