@@ -92,7 +92,16 @@ export interface ParsedToken {
 }
 
 // go-jose's `base64URLDecode` trims trailing `=` before a raw decode.
-const joseDecode = (segment: string) => base64url.decodeBytes(segment.replace(/=+$/, ""))
+const joseDecode = (segment: string) => base64url.decodeBytes(segment.endsWith("=") ? segment.replace(/=+$/, "") : segment)
+
+const utf8 = new TextDecoder()
+
+/**
+ * go-jose signs over the segments re-encoded from their decoded bytes; a segment that re-encodes to
+ * itself is used as it is.
+ */
+const reencoded = (segment: string, bytes: Uint8Array) =>
+  base64url.isCanonical(segment) ? segment : base64url.encodeBytes(bytes)
 
 /**
  * go-jose `ParseSigned` on the compact form: whitespace removed, exactly three segments, a JSON
@@ -111,20 +120,19 @@ export const parse = (token: string): Option.Option<ParsedToken> => {
   const payload = joseDecode(parts[1]!)
   const signature = joseDecode(parts[2]!)
   if (header === undefined || payload === undefined || signature === undefined) return Option.none()
-  const decoder = new TextDecoder()
-  return Option.flatMap(parseJson(decoder.decode(header)), (h) => {
+  return Option.flatMap(parseJson(utf8.decode(header)), (h) => {
     if (h === null || typeof h !== "object" || Array.isArray(h)) return Option.none()
     const record = h as Record<string, unknown>
     const alg = record["alg"] ?? ""
     const kid = record["kid"] ?? ""
     if (typeof alg !== "string" || typeof kid !== "string") return Option.none()
-    return Option.map(parseJson(decoder.decode(payload)), (p) => ({
+    return Option.map(parseJson(utf8.decode(payload)), (p) => ({
       header: record,
       payload: p,
       signed: {
         keyId: kid,
         algorithm: alg,
-        signingInput: `${base64url.encodeBytes(header)}.${base64url.encodeBytes(payload)}`,
+        signingInput: `${reencoded(parts[0]!, header)}.${reencoded(parts[1]!, payload)}`,
         signature
       }
     }))

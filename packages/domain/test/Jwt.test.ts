@@ -55,6 +55,27 @@ describe("Jwt", () => {
       assert.strictEqual(parsed.signed.signingInput, token({ iss: "x" }).split(".").slice(0, 2).join("."))
       assert.deepStrictEqual(parsed.signed.signature, new TextEncoder().encode("sig"))
     })
+    it.prop(
+      "signs over the segments as go-jose re-encodes them (unused bits set, `=` padding)",
+      [FastCheck.string(), FastCheck.nat(3), FastCheck.constantFrom("", "=", "==")],
+      ([text, noise, padding]) => {
+        const digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        const header = segment({ alg: "ES256", kid: "k" })
+        const canonical = segment(text)
+        const unused = canonical.length % 4 === 2 ? 0b1111 : canonical.length % 4 === 3 ? 0b11 : 0
+        const last = digits.indexOf(canonical.at(-1)!)
+        const payload = `${canonical.slice(0, -1)}${digits[last | (noise & unused)]}${padding}`
+        const parsed = Option.getOrThrow(Jwt.parse(`${header}.${payload}.c2ln`))
+        assert.strictEqual(parsed.payload, text)
+        assert.strictEqual(parsed.signed.signingInput, `${header}.${canonical}`)
+      }
+    )
+    it("re-encodes a payload segment whose unused bits are set", () => {
+      // "eyJpc3MiOiJ4In0" is {"iss":"x"}; its last digit carries 2 unused bits, "1" sets one
+      const parsed = Option.getOrThrow(Jwt.parse(`${segment({ alg: "ES256" })}.eyJpc3MiOiJ4In1.c2ln`))
+      assert.deepStrictEqual(parsed.payload, { iss: "x" })
+      assert.strictEqual(parsed.signed.signingInput.split(".")[1], "eyJpc3MiOiJ4In0")
+    })
     it("treats a missing kid as empty and rejects malformed headers", () => {
       assert.strictEqual(Option.getOrThrow(Jwt.parse(token({}, { alg: "RS256" }))).signed.keyId, "")
       assert.isTrue(Option.isNone(Jwt.parse(token({}, [1]))))

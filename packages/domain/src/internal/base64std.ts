@@ -4,10 +4,10 @@
  *
  * @internal
  */
-import { decodeDigits } from "./base64url.js"
+import { decodeDigits, digitTable } from "./base64url.js"
 
 const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-const lookup = new Map<string, number>(Array.from(alphabet, (c, i) => [c, i]))
+const lookup = digitTable(alphabet)
 
 export const decode = (text: string): Uint8Array | undefined => {
   const clean = text.replace(/[\r\n]/g, "")

@@ -6,7 +6,19 @@
  */
 
 const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-const lookup = new Map<string, number>(Array.from(alphabet, (c, i) => [c, i]))
+
+/**
+ * A decoding table: the digit value of each character code below 128, `-1` for foreign characters.
+ */
+export type DigitTable = Int8Array
+
+export const digitTable = (digits: string): DigitTable => {
+  const table = new Int8Array(128).fill(-1)
+  for (let i = 0; i < digits.length; i++) table[digits.charCodeAt(i)] = i
+  return table
+}
+
+const table = digitTable(alphabet)
 
 export const encodeBytes = (bytes: Uint8Array): string => {
   let out = ""
@@ -26,26 +38,45 @@ export const encodeBytes = (bytes: Uint8Array): string => {
   return out
 }
 
-export const encodeString = (text: string): string => encodeBytes(new TextEncoder().encode(text))
+const utf8Encoder = new TextEncoder()
+
+export const encodeString = (text: string): string => encodeBytes(utf8Encoder.encode(text))
+
+const hasLineBreak = (text: string) => text.includes("\n") || text.includes("\r")
 
 /** The decoded bytes, or `undefined` when the text is not unpadded base64url. */
 export const decodeBytes = (text: string): Uint8Array | undefined => {
-  const clean = text.replace(/[\r\n]/g, "")
-  return clean.length % 4 === 1 ? undefined : decodeDigits(clean, lookup)
+  const clean = hasLineBreak(text) ? text.replace(/[\r\n]/g, "") : text
+  return clean.length % 4 === 1 ? undefined : decodeDigits(clean, table)
 }
 
 /**
- * Decodes base64 digits (no padding) with the given alphabet's lookup table; `undefined` on a foreign
+ * Whether `encodeBytes(decodeBytes(text))` gives `text` back: no line breaks or padding, and the unused bits of
+ * the last digit are zero (Go drops them; re-encoding writes zeros).
+ */
+export const isCanonical = (text: string): boolean => {
+  if (hasLineBreak(text) || text.endsWith("=")) return false
+  const rest = text.length % 4
+  if (rest === 0) return true
+  if (rest === 1) return false
+  const last = table[text.charCodeAt(text.length - 1)] ?? -1
+  // two digits carry 12 bits for one byte (4 unused), three carry 18 bits for two bytes (2 unused)
+  return last >= 0 && (last & (rest === 2 ? 0b1111 : 0b11)) === 0
+}
+
+/**
+ * Decodes base64 digits (no padding) with the given alphabet's table; `undefined` on a foreign
  * character. Trailing bits that do not fill a byte are dropped, as Go does.
  */
-export const decodeDigits = (digits: string, table: ReadonlyMap<string, number>): Uint8Array | undefined => {
+export const decodeDigits = (digits: string, table: DigitTable): Uint8Array | undefined => {
   const out = new Uint8Array(Math.floor((digits.length * 3) / 4))
   let bits = 0
   let acc = 0
   let j = 0
-  for (const c of digits) {
-    const v = table.get(c)
-    if (v === undefined) return undefined
+  for (let i = 0; i < digits.length; i++) {
+    const code = digits.charCodeAt(i)
+    const v = code < 128 ? table[code]! : -1
+    if (v < 0) return undefined
     acc = ((acc << 6) | v) & 0xffffff
     bits += 6
     if (bits >= 8) {
@@ -56,7 +87,9 @@ export const decodeDigits = (digits: string, table: ReadonlyMap<string, number>)
   return out.subarray(0, j)
 }
 
+const utf8 = new TextDecoder()
+
 export const decodeString = (text: string): string | undefined => {
   const bytes = decodeBytes(text)
-  return bytes === undefined ? undefined : new TextDecoder().decode(bytes)
+  return bytes === undefined ? undefined : utf8.decode(bytes)
 }

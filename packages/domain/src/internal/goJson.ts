@@ -99,7 +99,10 @@ export const marshal = (value: unknown): string => {
 export const field = (object: unknown, name: string): unknown => {
   if (object === null || typeof object !== "object" || Array.isArray(object)) return undefined
   const lower = name.toLowerCase()
+  const record = object as Record<string, unknown>
   let found: unknown = undefined
-  for (const [k, v] of Object.entries(object)) if (k === name || k.toLowerCase() === lower) found = v
+  for (const k in record) {
+    if (Object.hasOwn(record, k) && (k === name || k.toLowerCase() === lower)) found = record[k]
+  }
   return found
 }
