@@ -87,6 +87,11 @@ export interface Options extends Configuration.Options {
    * `auditLogPath`'s file. Its `record` must not block.
    */
   readonly auditSink?: AuditSink.AuditSink["Type"] | undefined
+  /**
+   * The object store to use instead of the one `store` names (`Workers` gives each worker a replica
+   * of the primary's memory store). Seeding and everything else are unchanged.
+   */
+  readonly objectStore?: Layer.Layer<ObjectStore, Configuration.ConfigurationError> | undefined
 }
 
 /**
@@ -426,7 +431,7 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
           onReloadFailure: () => Effect.sync(() => metrics.signerError("KeyReloadFailed"))
         })
       ).pipe(Effect.mapError((error) => fail(error.description)))
-    const storeContext = yield* Layer.build(storeLayer(configuration))
+    const storeContext = yield* Layer.build(options.objectStore ?? storeLayer(configuration))
     const store = wrapStore(Context.get(storeContext, ObjectStore), metrics)
     const seeded = yield* ManifestLoader.seed(configuration.objects, { skipExisting: configuration.store._tag === "Etcd" }).pipe(
       Effect.tap(ManifestLoader.seed(defaultObjects, { skipExisting: true })),
