@@ -229,6 +229,57 @@ export const authenticate = (
 export type ReviewTokenError = BadRequest | InternalError | ServiceUnavailable
 
 /**
+ * A review's answer and the authentication behind it (for metrics and audit: staleness, credential
+ * id), so that nobody decodes the token again to learn them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Reviewed {
+  readonly tokenReview: TokenReview
+  readonly authentication: Authentication
+}
+
+/**
+ * `reviewToken`, also returning the `Authentication` behind the answer.
+ *
+ * @since 0.1.0
+ * @category programs
+ */
+export const review = (
+  request: TokenReview
+): Effect.Effect<Reviewed, ReviewTokenError, ObjectStore | KeySet | Config> =>
+  Effect.gen(function*() {
+    if (request.spec.token === "") return yield* Effect.fail(new BadRequest({ reason: messages.tokenRequired }))
+    const config = yield* Config
+    const requested = Audiences.defaulted(request.spec.audiences, config.apiAudiences)
+    const authentication = yield* authenticate(request.spec.token, request.spec.audiences)
+    const base = {
+      kind: "TokenReview",
+      apiVersion,
+      metadata: { ...request.metadata, creationTimestamp: null },
+      spec: request.spec
+    }
+    if (authentication._tag === "Unauthenticated") {
+      const error = authentication.error
+      return {
+        tokenReview: { ...base, status: { authenticated: false, user: {}, ...(error !== "" ? { error } : {}) } },
+        authentication
+      }
+    }
+    if (requested.length > 0 && Audiences.intersect(authentication.audiences, requested).length === 0) {
+      return yield* Effect.fail(new InternalError({ error: messages.errorValidatingAudiences }))
+    }
+    return {
+      tokenReview: {
+        ...base,
+        status: { authenticated: true, user: authentication.user, audiences: authentication.audiences }
+      },
+      authentication
+    }
+  })
+
+/**
  * Reviews a token: the answer is the TokenReview with `status` set. Invalid tokens are not errors
  * (upstream answers 201 with `status.error`); only a missing token (400) and audience sanity
  * failures (500) are.
@@ -237,27 +288,6 @@ export type ReviewTokenError = BadRequest | InternalError | ServiceUnavailable
  * @category programs
  */
 export const reviewToken = (
-  review: TokenReview
+  tokenReview: TokenReview
 ): Effect.Effect<TokenReview, ReviewTokenError, ObjectStore | KeySet | Config> =>
-  Effect.gen(function*() {
-    if (review.spec.token === "") return yield* Effect.fail(new BadRequest({ reason: messages.tokenRequired }))
-    const config = yield* Config
-    const requested = Audiences.defaulted(review.spec.audiences, config.apiAudiences)
-    const result = yield* authenticate(review.spec.token, review.spec.audiences)
-    const base = {
-      kind: "TokenReview",
-      apiVersion,
-      metadata: { ...review.metadata, creationTimestamp: null },
-      spec: review.spec
-    }
-    if (result._tag === "Unauthenticated") {
-      return {
-        ...base,
-        status: { authenticated: false, user: {}, ...(result.error !== "" ? { error: result.error } : {}) }
-      }
-    }
-    if (requested.length > 0 && Audiences.intersect(result.audiences, requested).length === 0) {
-      return yield* Effect.fail(new InternalError({ error: messages.errorValidatingAudiences }))
-    }
-    return { ...base, status: { authenticated: true, user: result.user, audiences: result.audiences } }
-  })
+  Effect.map(review(tokenReview), (reviewed) => reviewed.tokenReview)

@@ -229,7 +229,7 @@ export const readBody = (
     if (Number.isFinite(declared) && declared > maxBytes) return Effect.fail(tooLarge())
     // A body can be read only once; a host that read it already (to look at it before handing the
     // request on) gets the same bytes to every later reader.
-    const read = bodiesRead.get(request)
+    const read = bodiesRead.get(request) ?? nodeBodiesRead.get(request.source as object)
     if (read !== undefined) return read.length > maxBytes ? Effect.fail(tooLarge()) : Effect.succeed(read)
     // A Node request (the platform's Node server) is read straight from its stream, as its
     // `stream` would, without a Stream per request; any other request through its `stream`.
@@ -255,6 +255,20 @@ export const readBody = (
 
 /** The bodies read so far, by request. */
 const bodiesRead = new WeakMap<HttpServerRequest.HttpServerRequest, Uint8Array>()
+
+/** Bodies a host read from the Node request before handing it to the app, by Node request. */
+const nodeBodiesRead = new WeakMap<object, Uint8Array>()
+
+/**
+ * Hands over a Node request whose body the host already read: the app's `readBody` of that request
+ * gets these bytes (same limit, same answers) instead of reading the spent stream.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const rememberNodeBody = (request: Readable, body: Uint8Array): void => {
+  nodeBodiesRead.set(request, body)
+}
 
 /**
  * Reads a Node request's body the way the platform's `stream` of it does (same error, same
@@ -413,44 +427,69 @@ export const decodeWithWarnings = <A, I>(
           })
       })
     if (Either.isLeft(opened)) return yield* fail(opened.left)
-    const envelope = opened.right
-    const actual = withDefaults({ ...parseApiVersion(envelope.apiVersion), kind: envelope.kind }, expected)
-    const cannotHandle = (error: string) =>
-      `${actual.kind} in version ${JSON.stringify(actual.version)} cannot be handled as a ${expected.kind}: ${error}`
-    if (actual.kind !== expected.kind) {
-      const gv = groupVersionString(actual)
-      const sameGroupVersion = actual.group === expected.group && actual.version === expected.version
-      return yield* fail(cannotHandle(
-        sameGroupVersion && (options.siblingKinds ?? []).includes(actual.kind)
-          ? `converting (${actual.version}.${actual.kind}) to (${internalPackage(expected.group)}.${expected.kind}): unknown conversion`
-          : `no kind ${JSON.stringify(actual.kind)} is registered for version ${JSON.stringify(gv)} in scheme "pkg/api/legacyscheme/scheme.go:30"`
-      ))
-    }
-    if (actual.group !== expected.group || actual.version !== expected.version) {
-      return yield* fail(
-        `the API version in the data (${groupVersionString(actual)}) does not match the expected API version (${
-          groupVersionString(expected)
-        })`
-      )
-    }
-    const object = yield* Effect.try({
-      try: () => envelope.object(),
-      catch: (e) =>
-        new Status.StatusFailure({ status: Status.badRequest(cannotHandle(e instanceof Error ? e.message : String(e))) })
-    })
-    const unknown = format === "json" && options.fields !== undefined && validation !== "Ignore"
-      ? unknownFields(object, options.fields)
-      : []
-    if (validation === "Strict" && unknown.length > 0) {
-      return yield* fail(
-        cannotHandle(`strict decoding error: ${unknown.map((f) => `unknown field ${JSON.stringify(f)}`).join(", ")}`)
-      )
-    }
-    const decoded = yield* Schema.decodeUnknown(options.schema)(object).pipe(
-      Effect.catchTag("ParseError", (error) => fail(cannotHandle(goDecodeError(expected.kind, error.issue))))
-    )
-    return { object: decoded, warnings: unknown.map((f) => `unknown field ${JSON.stringify(f)}`) }
+    const decoded = fromEnvelope(options, opened.right, format === "json" ? validation : "Ignore")
+    return Either.isLeft(decoded) ? yield* fail(decoded.left) : decoded.right
   })
+
+/**
+ * The JSON branch of `decodeWithWarnings` as a pure function of the body bytes and the
+ * `fieldValidation` value: the decoded object and its warnings, or the 400 message. For a host that
+ * read the body itself (the reference server's fast path); same checks, same texts.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeJson = <A, I>(
+  options: DecodeOptions<A, I>,
+  body: Uint8Array,
+  validation: "Ignore" | "Warn" | "Strict"
+): Either.Either<Decoded<A>, string> =>
+  Either.flatMap(openJson(body, options.gvk.kind), (envelope) => fromEnvelope(options, envelope, validation))
+
+/** Kind and version checks, field validation and the schema, on an opened body. */
+const fromEnvelope = <A, I>(
+  options: DecodeOptions<A, I>,
+  envelope: Envelope,
+  validation: "Ignore" | "Warn" | "Strict"
+): Either.Either<Decoded<A>, string> => {
+  const expected = options.gvk
+  const actual = withDefaults({ ...parseApiVersion(envelope.apiVersion), kind: envelope.kind }, expected)
+  const cannotHandle = (error: string) =>
+    `${actual.kind} in version ${JSON.stringify(actual.version)} cannot be handled as a ${expected.kind}: ${error}`
+  if (actual.kind !== expected.kind) {
+    const gv = groupVersionString(actual)
+    const sameGroupVersion = actual.group === expected.group && actual.version === expected.version
+    return Either.left(cannotHandle(
+      sameGroupVersion && (options.siblingKinds ?? []).includes(actual.kind)
+        ? `converting (${actual.version}.${actual.kind}) to (${internalPackage(expected.group)}.${expected.kind}): unknown conversion`
+        : `no kind ${JSON.stringify(actual.kind)} is registered for version ${JSON.stringify(gv)} in scheme "pkg/api/legacyscheme/scheme.go:30"`
+    ))
+  }
+  if (actual.group !== expected.group || actual.version !== expected.version) {
+    return Either.left(
+      `the API version in the data (${groupVersionString(actual)}) does not match the expected API version (${
+        groupVersionString(expected)
+      })`
+    )
+  }
+  let object: unknown
+  try {
+    object = envelope.object()
+  } catch (e) {
+    return Either.left(cannotHandle(e instanceof Error ? e.message : String(e)))
+  }
+  // Field validation applies to JSON only (a protobuf decoder drops unknown fields by design).
+  const unknown = options.fields !== undefined && validation !== "Ignore" ? unknownFields(object, options.fields) : []
+  if (validation === "Strict" && unknown.length > 0) {
+    return Either.left(
+      cannotHandle(`strict decoding error: ${unknown.map((f) => `unknown field ${JSON.stringify(f)}`).join(", ")}`)
+    )
+  }
+  return Either.match(Schema.decodeUnknownEither(options.schema)(object), {
+    onLeft: (error) => Either.left(cannotHandle(goDecodeError(expected.kind, error.issue))),
+    onRight: (decoded) => Either.right({ object: decoded, warnings: unknown.map((f) => `unknown field ${JSON.stringify(f)}`) })
+  })
+}
 
 const internalPackage = (group: string): string => (group === "" ? "core" : group.split(".")[0]!)
 
