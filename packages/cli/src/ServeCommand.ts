@@ -9,6 +9,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Option from "effect/Option"
 import * as Server from "@tokenrequest/server/Server"
+import * as Workers from "@tokenrequest/server/Workers"
 import * as Argv from "./internal/argv.js"
 
 const text = (name: string, description: string) =>
@@ -113,6 +114,12 @@ export const options = {
   auditLogPath: text(
     "audit-log-path",
     "Append one JSON line per TokenRequest, TokenReview and failed authentication to this file (created 0600; never the tokens)"
+  ),
+  workers: Options.integer("workers").pipe(
+    Options.withDescription(
+      "Serve from this many worker processes sharing the port, keys and objects (node:cluster); 1 serves from this process"
+    ),
+    Options.withDefault(1)
   )
 }
 
@@ -158,7 +165,7 @@ export const toServerOptions = (
  * @since 0.1.0
  * @category commands
  */
-export const serveCommand = Command.make("serve", options, (parsed) => Server.serve(toServerOptions(parsed))).pipe(
+export const serveCommand = Command.make("serve", options, (parsed) => Workers.serve(toServerOptions(parsed), parsed.workers)).pipe(
   Command.withDescription(
     "Run the reference server: the TokenRequest, TokenReview and OIDC discovery endpoints plus enough of the Kubernetes API for kubectl"
   )
