@@ -3,7 +3,8 @@
  * the table on stdout, and the section of `docs/performance.md`.
  *
  * Flags: `--quick`, `--duration S`, `--warmup S`, `--rounds N`, `--connections N`,
- * `--in-process S`, `--objects N`, `--soak S`, `--soak-samples N`, `--only http,lean,inprocess,memory,soak`
+ * `--in-process S`, `--objects N`, `--soak S`, `--soak-samples N`, `--workers-duration S`,
+ * `--only http,lean,inprocess,memory,soak,workers`
  * (`lean` is not in the default set),
  * `--algorithms ES256,RS256`, `--cpu-prof DIR`, `--out FILE`, `--no-write`, `--same-process`.
  * Environment: `BENCH_QUICK=1`, `BENCH_DURATION`, `BENCH_WARMUP`, `BENCH_ROUNDS`, `BENCH_CONNECTIONS`,
@@ -36,7 +37,7 @@ export interface Parsed {
   readonly out: string | undefined
 }
 
-const parts = ["http", "lean", "inprocess", "memory", "soak"] as const
+const parts = ["http", "lean", "inprocess", "memory", "soak", "workers"] as const
 
 /**
  * Parses flags and environment into settings. Throws on an unknown flag or a bad number.
@@ -64,7 +65,7 @@ export const parse = (
   }
   const known = [
     "quick", "no-write", "same-process", "duration", "warmup", "rounds", "connections", "in-process", "objects",
-    "soak", "soak-samples", "only", "algorithms", "cpu-prof", "out"
+    "soak", "soak-samples", "only", "algorithms", "cpu-prof", "out", "workers-duration"
   ]
   for (const name of flags.keys()) if (!known.includes(name)) throw new Error(`unknown flag --${name}`)
   const quick = flags.has("quick") || env["BENCH_QUICK"] === "1"
@@ -96,6 +97,7 @@ export const parse = (
     objects: number("objects", "BENCH_OBJECTS", base.objects, true),
     soakSeconds: number("soak", "BENCH_SOAK", base.soakSeconds),
     soakSamples: Math.max(1, number("soak-samples", "BENCH_SOAK_SAMPLES", base.soakSamples, true)),
+    workersDurationSeconds: number("workers-duration", "BENCH_WORKERS_DURATION", base.workersDurationSeconds),
     parts: selected as Suite.Settings["parts"],
     algorithms,
     children: !flags.has("same-process"),

@@ -37,7 +37,9 @@ export interface Settings {
   readonly maxSoakGrowthMiB: number
   readonly algorithms: ReadonlyArray<Fixture.Algorithm>
   /** Which parts run. */
-  readonly parts: ReadonlySet<"http" | "lean" | "inprocess" | "memory" | "soak">
+  readonly parts: ReadonlySet<"http" | "lean" | "inprocess" | "memory" | "soak" | "workers">
+  /** Measured seconds of one run of the workers comparison (`--only workers`). */
+  readonly workersDurationSeconds: number
   /** Start servers in child processes (default) or in this process (smoke test). */
   readonly children: boolean
   /** Write CPU profiles of our server's processes here. */
@@ -64,7 +66,8 @@ export const defaults: Omit<Settings, "log"> = {
   soakSamples: 6,
   maxSoakGrowthMiB: 2,
   algorithms: Fixture.algorithms,
-  parts: new Set(["http", "inprocess", "memory", "soak"]),
+  parts: new Set(["http", "inprocess", "memory", "soak", "workers"]),
+  workersDurationSeconds: 3,
   children: true
 }
 
@@ -81,7 +84,8 @@ export const quick: Partial<Omit<Settings, "log">> = {
   inProcessSeconds: 0.3,
   objects: 10_000,
   soakSeconds: 3,
-  soakSamples: 3
+  soakSamples: 3,
+  workersDurationSeconds: 1
 }
 
 const median = (values: ReadonlyArray<number>): number => {
@@ -248,6 +252,38 @@ export const http = (
   )
 
 /**
+ * Issuance from our server in two worker processes (`--workers 2`) against our server in one
+ * process (`--workers 1`) as the baseline: how much the second core adds. The load generator runs
+ * on the same cores, so the ratio is what the machine gives, not the workers' alone.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const workers = (settings: Settings, keys: Fixture.Keys, algorithm: Fixture.Algorithm) =>
+  withServers(
+    settings,
+    [
+      { kind: "ours", algorithm, keyFile: keys.files[algorithm] },
+      { kind: "ours", algorithm, keyFile: keys.files[algorithm], workers: 2 }
+    ],
+    async ([single, two]): Promise<Array<Report.Comparison>> => {
+      for (const server of [single!, two!]) await checkReview(server, reviewRequest(await mintToken(server)))
+      settings.log(`issuance ${algorithm}, --workers 2 vs --workers 1`)
+      const issuance = await alternate(
+        settings.rounds,
+        two!,
+        single!,
+        loadMeasure({ ...settings, durationSeconds: settings.workersDurationSeconds }, () => issuanceRequest)
+      )
+      return [{
+        name: `issuance ${algorithm}: --workers 2 (ours) vs --workers 1 (ours) as "baseline"`,
+        ...issuance,
+        minRatio: 1.7
+      }]
+    }
+  )
+
+/**
  * `createToken` / `reviewToken` against direct sign / verify, in this process.
  *
  * @since 0.1.0
@@ -377,6 +413,11 @@ export const run = async (
       }
     }
     for (const algorithm of settings.algorithms) {
+      if (settings.parts.has("workers") && settings.children) {
+        httpResults.push(...(await attempt(`workers ${algorithm}`, () => workers(settings, keys, algorithm)) ?? []))
+      }
+    }
+    for (const algorithm of settings.algorithms) {
       if (settings.parts.has("inprocess")) {
         inProcessResults.push(...(await attempt(`in-process ${algorithm}`, () => inProcess(settings, keys, algorithm)) ?? []))
       }
@@ -393,7 +434,8 @@ export const run = async (
         rounds: settings.rounds,
         inProcess: settings.inProcessSeconds,
         objects: settings.objects,
-        soak: settings.soakSeconds
+        soak: settings.soakSeconds,
+        ...(settings.parts.has("workers") ? { workersDuration: settings.workersDurationSeconds } : {})
       },
       machine: describe.machine,
       http: httpResults,

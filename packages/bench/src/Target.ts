@@ -43,6 +43,11 @@ export interface Spec {
   readonly objects?: number | undefined
   /** Our server's token cache (`Server.Options.tokenCache`); default on. */
   readonly tokenCache?: boolean | undefined
+  /**
+   * Our server in this many worker processes (`Workers.start`, as `tokenrequest serve --workers N`);
+   * default 1: `Server.start` in the process itself.
+   */
+  readonly workers?: number | undefined
 }
 
 /**
@@ -178,23 +183,24 @@ const startBaseline = async (spec: Spec): Promise<{ url: string; close: () => Pr
 const startOurs = async (spec: Spec): Promise<{ url: string; close: () => Promise<void> }> => {
   // Loaded here, so that a baseline process does not carry the server's modules.
   const Server = await import("@tokenrequest/server/Server")
+  const options = {
+    bindAddress: "127.0.0.1",
+    port: 0,
+    insecurePlainHttp: true,
+    serviceAccountIssuer: [Fixture.issuer],
+    serviceAccountSigningKeyFile: spec.keyFile,
+    adminToken: Fixture.adminToken,
+    authorizationMode: "AlwaysAllow",
+    initialObjects: objects(spec.objects ?? 0),
+    ...(spec.tokenCache === false ? { tokenCache: false } : {})
+  } as NonNullable<Parameters<typeof Server.start>[0]>
+  const workers = spec.workers ?? 1
+  const starting: Effect.Effect<{ readonly url: string }, unknown, Scope.Scope> = workers > 1
+    ? Effect.map(Effect.promise(() => import("@tokenrequest/server/Workers")), (Workers) => Workers.start(options, workers))
+      .pipe(Effect.flatten)
+    : Server.start(options)
   const scope = Effect.runSync(Scope.make())
-  const running = await Effect.runPromise(
-    Scope.extend(
-      Server.start({
-        bindAddress: "127.0.0.1",
-        port: 0,
-        insecurePlainHttp: true,
-        serviceAccountIssuer: [Fixture.issuer],
-        serviceAccountSigningKeyFile: spec.keyFile,
-        adminToken: Fixture.adminToken,
-        authorizationMode: "AlwaysAllow",
-        initialObjects: objects(spec.objects ?? 0),
-        ...(spec.tokenCache === false ? { tokenCache: false } : {})
-      } as Parameters<typeof Server.start>[0]),
-      scope
-    )
-  ).catch(async (error: unknown) => {
+  const running = await Effect.runPromise(Scope.extend(starting, scope)).catch(async (error: unknown) => {
     await Effect.runPromise(Scope.close(scope, Exit.void))
     throw error
   })
