@@ -180,7 +180,14 @@ export const handleFailures = <E, R>(
       : Effect.zipRight(Effect.logError("request failed unexpectedly", cause), answer)
   })
 
-const typed = (kind: string, wire: unknown): Record<string, unknown> => {
+/**
+ * The wire object of an answer with `kind` first and `apiVersion` second, as the API server writes
+ * them (the JSON text of an answer is `JSON.stringify` of this).
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const typed = (kind: string, wire: unknown): Record<string, unknown> => {
   const { apiVersion: _apiVersion, kind: _kind, ...rest } = wire as Record<string, unknown>
   return { kind, apiVersion: TokenRequest.apiVersion, ...rest }
 }

@@ -9,6 +9,8 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import * as crypto from "node:crypto"
+import type * as tls from "node:tls"
 import type { Config } from "@tokenrequest/domain/Config"
 import type { KeySet } from "@tokenrequest/domain/KeySet"
 import type { ObjectStore } from "@tokenrequest/domain/ObjectStore"
@@ -165,3 +167,37 @@ export const authenticate = (
     if (options.anonymous) return { _tag: "Authenticated", user: anonymousUser, method: "anonymous" } as const
     return { _tag: "Unauthenticated", reason: "no credentials" } as const
   })
+
+/**
+ * The client certificate a TLS connection presented, as authentication reads it; `undefined` for
+ * plain connections and when none was presented.
+ *
+ * @since 0.1.0
+ * @category x509
+ */
+export const certificateOf = (socket: tls.TLSSocket | undefined): ClientCertificate | undefined => {
+  if (socket === undefined || typeof socket.getPeerCertificate !== "function") return undefined
+  const peer = socket.getPeerCertificate()
+  if (peer === undefined || peer === null || peer.raw === undefined) return undefined
+  const list = (value: string | Array<string> | undefined) =>
+    value === undefined ? [] : Array.isArray(value) ? value : [value]
+  let clientAuth = true
+  try {
+    const usages = new crypto.X509Certificate(peer.raw).keyUsage
+    if (usages !== undefined && usages.length > 0) {
+      clientAuth = usages.includes("1.3.6.1.5.5.7.3.2") || usages.includes("2.5.29.37.0")
+    }
+  } catch {
+    clientAuth = false
+  }
+  const subject = peer.subject as unknown as Record<string, string | Array<string> | undefined>
+  return {
+    authorized: socket.authorized,
+    error: socket.authorizationError === null || socket.authorizationError === undefined
+      ? undefined
+      : String(socket.authorizationError),
+    commonName: list(subject["CN"])[0] ?? "",
+    organizations: list(subject["O"]),
+    clientAuth
+  }
+}

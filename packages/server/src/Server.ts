@@ -55,6 +55,7 @@ import * as AuditLog from "./AuditLog.js"
 import * as Authentication from "./Authentication.js"
 import * as Authorization from "./Authorization.js"
 import * as Configuration from "./Configuration.js"
+import * as FastPath from "./FastPath.js"
 import * as Kubeconfig from "./Kubeconfig.js"
 import * as Metrics from "./Metrics.js"
 import * as ObjectApi from "./ObjectApi.js"
@@ -92,6 +93,13 @@ export interface Options extends Configuration.Options {
    * of the primary's memory store). Seeding and everything else are unchanged.
    */
   readonly objectStore?: Layer.Layer<ObjectStore, Configuration.ConfigurationError> | undefined
+  /**
+   * Answer JSON TokenRequests and TokenReviews on the Node listener, before the general app
+   * (`FastPath`: same answers and metrics, a fraction of the cost). Used only when the store and the
+   * signer answer synchronously (not with etcd or an external signer) and no audit sink listens.
+   * Default `true`.
+   */
+  readonly fastPath?: boolean | undefined
 }
 
 /**
@@ -202,30 +210,7 @@ const clientCertificateOf = (
   } catch {
     return undefined
   }
-  if (socket === undefined || typeof socket.getPeerCertificate !== "function") return undefined
-  const peer = socket.getPeerCertificate()
-  if (peer === undefined || peer === null || peer.raw === undefined) return undefined
-  const list = (value: string | Array<string> | undefined) =>
-    value === undefined ? [] : Array.isArray(value) ? value : [value]
-  let clientAuth = true
-  try {
-    const usages = new crypto.X509Certificate(peer.raw).keyUsage
-    if (usages !== undefined && usages.length > 0) {
-      clientAuth = usages.includes("1.3.6.1.5.5.7.3.2") || usages.includes("2.5.29.37.0")
-    }
-  } catch {
-    clientAuth = false
-  }
-  const subject = peer.subject as unknown as Record<string, string | Array<string> | undefined>
-  return {
-    authorized: socket.authorized,
-    error: socket.authorizationError === null || socket.authorizationError === undefined
-      ? undefined
-      : String(socket.authorizationError),
-    commonName: list(subject["CN"])[0] ?? "",
-    organizations: list(subject["O"]),
-    clientAuth
-  }
+  return Authentication.certificateOf(socket)
 }
 
 const unauthenticatedEvent = (
@@ -636,6 +621,23 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
       HttpMiddleware.withTracerDisabledWhenEffect(() => true),
       Effect.provideService(HttpServer.HttpServer, httpServer)
     )
+    // The fast path needs programs that finish synchronously (memory store, local keys) and has no
+    // audit events of its own.
+    if (options.fastPath !== false && auditSinks.length === 0 && configuration.store._tag !== "Etcd" && external === undefined) {
+      const fast = FastPath.make({
+        runtime: yield* Effect.provide(Effect.runtime<FastPath.Ports>(), context),
+        authentication: authenticationOptions,
+        authorizer: configuration.authorizer,
+        metrics,
+        maxRequestBodyBytes: RequestBody.defaultMaxRequestBodyBytes
+      })
+      const general = nodeServer.listeners("request") as Array<http.RequestListener>
+      nodeServer.removeAllListeners("request")
+      nodeServer.on("request", (req: http.IncomingMessage, res: http.ServerResponse) =>
+        fast(req, res, () => {
+          for (const listener of general) listener.call(nodeServer, req, res)
+        }))
+    }
 
     // Kubeconfig and banner.
     const adminToken = configuration.adminToken ??
