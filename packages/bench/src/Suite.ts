@@ -67,7 +67,7 @@ export const defaults: Omit<Settings, "log"> = {
   maxSoakGrowthMiB: 2,
   algorithms: Fixture.algorithms,
   parts: new Set(["http", "inprocess", "memory", "soak", "workers"]),
-  workersDurationSeconds: 3,
+  workersDurationSeconds: 2,
   children: true
 }
 

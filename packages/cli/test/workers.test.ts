@@ -191,6 +191,14 @@ describe("serve --workers 2", () => {
       assert.strictEqual(jwks.size, 1)
       assert.strictEqual(discovery.size, 1)
       assert.include([...discovery][0], `"issuer":"${s.url}"`)
+      // The objects of --objects, with the same uid from every worker.
+      const uids = new Set<string>()
+      for (let i = 0; i < 4; i++) {
+        const pod = yield* call("GET", "/api/v1/namespaces/ci/pods/runner")
+        assert.strictEqual(pod.status, 200, pod.text)
+        uids.add(pod.body.metadata.uid)
+      }
+      assert.strictEqual(uids.size, 1)
       const counts: Array<number> = []
       for (let i = 0; i < 6; i++) {
         const metrics = yield* call("GET", "/metrics")

@@ -63,6 +63,11 @@ export interface HostOptions {
 export interface Host {
   /** Serves one worker's channel until the returned function detaches it (the worker exited). */
   readonly attach: (channel: Channel) => () => void
+  /**
+   * Creates objects in the store before any worker is attached (the primary's `--objects`); fails
+   * on the first object that exists already.
+   */
+  readonly seed: (objects: Iterable<KubeObject.KubeObject>) => Effect.Effect<void, AlreadyExists | ObjectStoreError>
   /** The number of writes applied. */
   readonly sequence: () => number
 }
@@ -109,23 +114,20 @@ export const host = (store: ObjectStore["Type"], options: HostOptions = {}): Hos
     }
   }
 
-  const commit = (event: ObjectEvent, answer: () => void) => {
+  // The writer gets the change as an event like every other worker, then the answer; it is not
+  // waited for, since it applies the event before it reads the answer (the channel keeps order).
+  const commit = (event: ObjectEvent, writer: Subscriber, id: number) => {
     seq += 1
-    const message: Wire.ToWorker = {
-      t: Wire.tag,
-      op: "event",
-      seq,
-      type: event.type,
-      object: Wire.encodeObject(event.object)
-    }
+    const object = Wire.encodeObject(event.object)
+    const message: Wire.ToWorker = { t: Wire.tag, op: "event", seq, type: event.type, object }
     const waiting = new Set<Subscriber>()
     for (const subscriber of subscribers) {
-      if (subscriber.channel.send(message)) waiting.add(subscriber)
+      if (subscriber.channel.send(message) && subscriber !== writer) waiting.add(subscriber)
     }
     const write: PendingWrite = {
       seq,
       waiting,
-      answer,
+      answer: () => writer.channel.send({ t: Wire.tag, op: "reply", id, object } satisfies Wire.ToWorker),
       timer: setTimeout(() => {
         for (const subscriber of write.waiting) options.onStuck?.(subscriber.channel)
       }, ackTimeoutMillis)
@@ -135,19 +137,16 @@ export const host = (store: ObjectStore["Type"], options: HostOptions = {}): Hos
     settle()
   }
 
-  const reply = (channel: Channel, id: number, exit: Exit.Exit<KubeObject.KubeObject, AlreadyExists | NotFound | ObjectStoreError>) => {
-    const message: Wire.ToWorker = Exit.isSuccess(exit)
-      ? { t: Wire.tag, op: "reply", id, object: Wire.encodeObject(exit.value) }
-      : {
-        t: Wire.tag,
-        op: "reply",
-        id,
-        error: Option.match(Cause.failureOption(exit.cause), {
-          onNone: () => ({ _tag: "ObjectStoreError", reason: "Unexpected", description: "the object store failed" }),
-          onSome: Wire.encodeError
-        })
-      }
-    channel.send(message)
+  const replyFailure = (channel: Channel, id: number, cause: Cause.Cause<AlreadyExists | NotFound | ObjectStoreError>) => {
+    channel.send({
+      t: Wire.tag,
+      op: "reply",
+      id,
+      error: Option.match(Cause.failureOption(cause), {
+        onNone: () => ({ _tag: "ObjectStoreError", reason: "Unexpected", description: "the object store failed" }),
+        onSome: Wire.encodeError
+      })
+    } satisfies Wire.ToWorker)
   }
 
   const write = (
@@ -166,8 +165,8 @@ export const host = (store: ObjectStore["Type"], options: HostOptions = {}): Hos
         )
       }
       const exit = await Effect.runPromiseExit(effect)
-      if (Exit.isSuccess(exit)) commit({ type, object: exit.value }, () => reply(subscriber.channel, id, exit))
-      else reply(subscriber.channel, id, exit)
+      if (Exit.isSuccess(exit)) commit({ type, object: exit.value }, subscriber, id)
+      else replyFailure(subscriber.channel, id, exit.cause)
     })
 
   const attach = (channel: Channel) => {
@@ -220,13 +219,36 @@ export const host = (store: ObjectStore["Type"], options: HostOptions = {}): Hos
     }
   }
 
-  return { attach, sequence: () => seq }
+  const seed = (objects: Iterable<KubeObject.KubeObject>) =>
+    Effect.gen(function*() {
+      for (const object of objects) {
+        yield* store.create(object)
+        seq += 1
+      }
+    })
+
+  return { attach, seed, sequence: () => seq }
 }
 
 const unavailable = new ObjectStoreError({
   reason: "Unavailable",
   description: "the primary process holding the object store is gone"
 })
+
+/**
+ * Options of a worker's side.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ReplicaOptions {
+  /**
+   * While it answers `true`, creating an object that was in the first snapshot returns that object
+   * (once per object) instead of asking the primary: the leader worker "seeds" the objects the primary
+   * already seeded (`Host.seed`), and gets them as created, with their uids, at no cost.
+   */
+  readonly adopting?: (() => boolean) | undefined
+}
 
 /**
  * A worker's replica of the primary's store over `channel`: waits for the primary's snapshot, then
@@ -237,7 +259,10 @@ const unavailable = new ObjectStoreError({
  * @since 0.1.0
  * @category constructors
  */
-export const replica = (channel: Channel): Effect.Effect<ObjectStore["Type"], never, Scope.Scope> =>
+export const replica = (
+  channel: Channel,
+  options: ReplicaOptions = {}
+): Effect.Effect<ObjectStore["Type"], never, Scope.Scope> =>
   Effect.gen(function*() {
     const objects = new Map<string, KubeObject.KubeObject>()
     const events = yield* Effect.acquireRelease(PubSub.unbounded<ObjectEvent>(), PubSub.shutdown)
@@ -247,6 +272,8 @@ export const replica = (channel: Channel): Effect.Effect<ObjectStore["Type"], ne
     let closed = false
     let onSnapshot: (() => void) | undefined
     let snapshotDone = false
+    // Keys of the first snapshot that can still be adopted.
+    const adoptable = options.adopting === undefined ? undefined : new Set<string>()
     const keyOf = (object: KubeObject.KubeObject) => {
       const k = KubeObject.keyOf(object)
       return Wire.keyString(k.kind, k.namespace, k.name)
@@ -260,6 +287,7 @@ export const replica = (channel: Channel): Effect.Effect<ObjectStore["Type"], ne
           for (const encoded of m.objects) {
             const object = Wire.decodeObject(encoded)
             objects.set(keyOf(object), object)
+            adoptable?.add(keyOf(object))
           }
           seq = m.seq
           if (m.last) {
@@ -334,13 +362,20 @@ export const replica = (channel: Channel): Effect.Effect<ObjectStore["Type"], ne
           return result.sort(KubeObject.order)
         }),
       create: (object) =>
-        Effect.flatMap(
-          Effect.try({
-            try: () => Wire.encodeObject(object),
-            catch: (error) => new ObjectStoreError({ reason: "Unexpected", description: `bad object: ${String(error)}` })
-          }),
-          (encoded) => request((id) => ({ t: Wire.tag, op: "create", id, object: encoded }))
-        ) as Effect.Effect<KubeObject.KubeObject, AlreadyExists | ObjectStoreError>,
+        Effect.suspend(() => {
+          if (adoptable !== undefined && adoptable.size > 0 && options.adopting!()) {
+            const key = keyOf(object)
+            const existing = adoptable.delete(key) ? objects.get(key) : undefined
+            if (existing !== undefined) return Effect.succeed(existing)
+          }
+          return Effect.flatMap(
+            Effect.try({
+              try: () => Wire.encodeObject(object),
+              catch: (error) => new ObjectStoreError({ reason: "Unexpected", description: `bad object: ${String(error)}` })
+            }),
+            (encoded) => request((id) => ({ t: Wire.tag, op: "create", id, object: encoded }))
+          )
+        }) as Effect.Effect<KubeObject.KubeObject, AlreadyExists | ObjectStoreError>,
       delete: (kind, namespace, name) =>
         request((id) => ({ t: Wire.tag, op: "delete", id, kind, namespace, name })) as Effect.Effect<
           KubeObject.KubeObject,
@@ -356,4 +391,5 @@ export const replica = (channel: Channel): Effect.Effect<ObjectStore["Type"], ne
  * @since 0.1.0
  * @category layers
  */
-export const layerReplica = (channel: Channel): Layer.Layer<ObjectStore> => Layer.scoped(ObjectStore, replica(channel))
+export const layerReplica = (channel: Channel, options: ReplicaOptions = {}): Layer.Layer<ObjectStore> =>
+  Layer.scoped(ObjectStore, replica(channel, options))

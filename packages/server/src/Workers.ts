@@ -36,6 +36,7 @@ import * as Configuration from "./Configuration.js"
 import * as Wire from "./internal/storeWire.js"
 import * as ReplicatedStore from "./ReplicatedStore.js"
 import * as Server from "./Server.js"
+import * as ServingCertificate from "./ServingCertificate.js"
 
 /**
  * A running group of workers, as one server.
@@ -79,6 +80,8 @@ type ToWorker =
     readonly op: "start"
     readonly leader: boolean
     readonly replicated: boolean
+    /** The leader adopts the objects the primary seeded. */
+    readonly adopt: boolean
     readonly options: WorkerOptions
   }
   | { readonly t: typeof tag; readonly op: "stop" }
@@ -196,6 +199,11 @@ export const start = (
       }
     })
     const channelOf = new WeakMap<Worker, ReplicatedStore.Channel>()
+    // The objects are created here, once and fast; the leader adopts them as it seeds (same uids,
+    // and the same examples in the startup lines as one process prints).
+    if (storeHost !== undefined) {
+      yield* storeHost.seed(configuration.objects).pipe(Effect.mapError((error) => fail(`--objects: ${error.message}`)))
+    }
 
     cluster.setupPrimary({ exec: workerEntry, args: [], silent: false })
     let stopping = false
@@ -239,6 +247,7 @@ export const start = (
               op: "start",
               leader,
               replicated,
+              adopt: leader && replicated,
               options: { ...shared, port, ...(leader ? {} : { objects: [], initialObjects: [], writeKubeconfig: undefined }) }
             } satisfies ToWorker)
             return
@@ -320,15 +329,25 @@ export const start = (
     // `--port 0`: one free port for all (cluster shares a listening socket per address and port,
     // and a restarted worker must come back on the same one).
     if (port === 0) port = yield* freePort(configuration.bindAddress)
-    const first = yield* launchAndWait(true)
-    yield* Effect.forEach(Array.from({ length: count - 1 }), () => launchAndWait(false), { concurrency: "unbounded" })
+    // The serving certificate, generated once where every worker looks for it.
+    if (!configuration.plainHttp && configuration.servingCertificate === undefined) {
+      yield* ServingCertificate.inDirectory(configuration.certDir!, [configuration.bindAddress, "localhost", "127.0.0.1"]).pipe(
+        Effect.mapError((error) => fail(error.message))
+      )
+    }
+    // All at once: the leader's objects are already in the store, the port and certificate are known.
+    const [first] = yield* Effect.forEach(
+      Array.from({ length: count }, (_, i) => i === 0),
+      launchAndWait,
+      { concurrency: "unbounded" }
+    )
     const lines = banner
     banner = undefined
     for (const line of lines) print(line)
     running = true
 
     return {
-      ...first,
+      ...first!,
       adminToken: configuration.adminToken ?? configuration.tokenFile?.users[0]?.token,
       store,
       workers: () => [...live.keys()].flatMap((worker) => worker.process.pid === undefined ? [] : [worker.process.pid])
@@ -399,15 +418,17 @@ export const runWorker = (): void => {
     if (m.op === "stop") return stop()
     if (m.op !== "start") return
     const { initialObjects, ...rest } = m.options
+    let seeding = m.adopt
     const options: Server.Options = {
       ...rest,
       ...(initialObjects === undefined ? {} : { initialObjects: initialObjects.map(Wire.decodeObject) }),
       print: m.leader ? (line) => send({ t: tag, op: "print", line } satisfies ToPrimary) : undefined,
       printWarning: m.leader ? (line) => send({ t: tag, op: "warn", line } satisfies ToPrimary) : undefined,
       reloadKeysOnSignal: true,
-      objectStore: m.replicated ? ReplicatedStore.layerReplica(channel) : undefined
+      objectStore: m.replicated ? ReplicatedStore.layerReplica(channel, { adopting: () => seeding }) : undefined
     }
     void Effect.runPromiseExit(withStderrLogger(Scope.extend(Server.start(options), scope))).then((exit) => {
+      seeding = false
       if (Exit.isSuccess(exit)) {
         const running = exit.value
         send({

@@ -113,6 +113,30 @@ describe("ReplicatedStore", () => {
       assert.deepStrictEqual(seen.map((e) => `${e.type} ${e.object.metadata.name}`), ["ADDED web", "DELETED web"])
     }).pipe(Effect.scoped))
 
+  it.live("objects the host seeded are adopted once, while adopting, by a replica that creates them again", () =>
+    Effect.gen(function*() {
+      const authoritative = yield* MemoryStore.make
+      const host = ReplicatedStore.host(authoritative)
+      const seeded = [ObjectStoreContract.object("Namespace", "", "ci"), ObjectStoreContract.object("ServiceAccount", "ci", "builder")]
+      yield* host.seed(seeded)
+      assert.strictEqual(host.sequence(), 2)
+      const again = yield* Effect.flip(host.seed([ObjectStoreContract.object("Namespace", "", "ci")]))
+      assert.strictEqual(again._tag, "AlreadyExists")
+      let adopting = true
+      const l = link()
+      host.attach(l.primary)
+      const leader = yield* ReplicatedStore.replica(l.worker, { adopting: () => adopting })
+      const stored = yield* authoritative.get("ServiceAccount", "ci", "builder")
+      const adopted = yield* leader.create(seeded[1]!)
+      assert.deepStrictEqual(adopted, Option.getOrThrow(stored))
+      // Once only: the second create is a real one, and the store says it exists.
+      assert.strictEqual((yield* Effect.flip(leader.create(seeded[1]!)))._tag, "AlreadyExists")
+      // Not adopting any more: a real create.
+      adopting = false
+      assert.strictEqual((yield* Effect.flip(leader.create(seeded[0]!)))._tag, "AlreadyExists")
+      assert.strictEqual(host.sequence(), 2)
+    }).pipe(Effect.scoped))
+
   it.live("errors come back as the store's errors", () =>
     Effect.gen(function*() {
       const { replicas: [a, b] } = yield* cluster(2)
