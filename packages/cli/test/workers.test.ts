@@ -11,7 +11,7 @@ import * as https from "node:https"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll } from "vitest"
-import { binary, build, repositoryRoot } from "./fixtures/binary.js"
+import { binary, build, lines, repositoryRoot, run } from "./fixtures/binary.js"
 import { objects } from "./fixtures/referenceServer.js"
 
 interface Started {
@@ -167,6 +167,23 @@ const review = (token: string) =>
     }
   )
 
+describe("serve --workers: start errors", () => {
+  it.live("a bad flag ends the start with one line and exit code 2, before any worker starts", () =>
+    Effect.gen(function*() {
+      const args = ["serve", "--port", "0", "--service-account-signing-key-file", "/nonexistent/key.pem"]
+      const single = yield* run(args)
+      const bad = yield* run([...args, "--workers", "2"])
+      assert.strictEqual(bad.code, 2, bad.stderr)
+      assert.strictEqual(bad.stdout, "")
+      assert.lengthOf(lines(bad.stderr), 1)
+      // Word for word what one process says.
+      assert.deepStrictEqual({ ...bad }, { ...single })
+      const zero = yield* run(["serve", "--workers", "0", "--port", "0"])
+      assert.strictEqual(zero.code, 2, zero.stderr)
+      assert.deepStrictEqual(lines(zero.stderr), ["error: --workers: 0 must be a positive integer"])
+    }))
+})
+
 describe("serve --workers 2", () => {
   it.live("two worker processes answer, with one banner, one admin token and one key set", () =>
     Effect.gen(function*() {
@@ -294,6 +311,17 @@ describe("serve --workers 2", () => {
       }
       assert.isTrue(counts.some((count, i) => i > 0 && count <= counts[i - 1]!), `counts ${counts.join(",")}`)
       assert.strictEqual(s.stdout().split("\n").filter((l) => l.startsWith("listening on ")).length, 1)
+    }))
+
+  it.live("SIGHUP reaches the workers (key reload) and stops nothing", () =>
+    Effect.gen(function*() {
+      const s = server!
+      const before = workerPids(s.child.pid!)
+      s.child.kill("SIGHUP")
+      yield* Effect.sleep("300 millis")
+      assert.isNull(s.child.exitCode)
+      assert.deepStrictEqual(workerPids(s.child.pid!).sort(), before.sort())
+      for (let i = 0; i < 4; i++) assert.strictEqual((yield* issue("ci", "builder")).status, 201)
     }))
 
   it.live("SIGTERM stops every worker and exits 0", () =>
