@@ -67,7 +67,7 @@ export const defaults: Omit<Settings, "log"> = {
   maxSoakGrowthMiB: 2,
   algorithms: Fixture.algorithms,
   parts: new Set(["http", "inprocess", "memory", "soak", "workers"]),
-  workersDurationSeconds: 2,
+  workersDurationSeconds: 1,
   children: true
 }
 
@@ -269,12 +269,21 @@ export const workers = (settings: Settings, keys: Fixture.Keys, algorithm: Fixtu
     async ([single, two]): Promise<Array<Report.Comparison>> => {
       for (const server of [single!, two!]) await checkReview(server, reviewRequest(await mintToken(server)))
       settings.log(`issuance ${algorithm}, --workers 2 vs --workers 1`)
-      const issuance = await alternate(
-        settings.rounds,
-        two!,
-        single!,
-        loadMeasure({ ...settings, durationSeconds: settings.workersDurationSeconds }, () => issuanceRequest)
+      // Short runs, twice as many rounds: a median over more rounds resists other work on the machine.
+      const measure = loadMeasure(
+        { ...settings, durationSeconds: settings.workersDurationSeconds, warmupSeconds: Math.min(settings.warmupSeconds, 0.3) },
+        () => issuanceRequest
       )
+      const issuance = await alternate(settings.rounds * 2, two!, single!, async (server) => {
+        // The load generator runs in this process, on the same cores: its share is logged.
+        const before = process.cpuUsage()
+        const started = performance.now()
+        const measured = await measure(server)
+        const used = process.cpuUsage(before)
+        const cores = (used.user + used.system) / 1000 / (performance.now() - started)
+        settings.log(`           load generator: ${cores.toFixed(2)} cores`)
+        return measured
+      })
       return [{
         name: `issuance ${algorithm}: --workers 2 (ours) vs --workers 1 (ours) as "baseline"`,
         ...issuance,
