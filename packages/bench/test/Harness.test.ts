@@ -47,6 +47,14 @@ describe("bench harness", () => {
     assert.throws(() => Cli.parse(["--rounds", "x"], {}))
   })
 
+  it("has the workers comparison in the default suite, with its own duration", () => {
+    assert.isTrue(Cli.parse([], {}).settings.parts.has("workers"))
+    const parsed = Cli.parse(["--only", "workers", "--workers-duration", "0.5"], { BENCH_WORKERS_DURATION: "9" })
+    assert.deepStrictEqual([...parsed.settings.parts], ["workers"])
+    assert.strictEqual(parsed.settings.workersDurationSeconds, 0.5)
+    assert.strictEqual(Cli.parse([], { BENCH_WORKERS_DURATION: "2" }).settings.workersDurationSeconds, 2)
+  })
+
   it("--quick produces the table and writes it between the markers", { timeout: 120_000 }, async () => {
     const directory = await fs.mkdtemp(path.join(os.tmpdir(), "bench-smoke-"))
     const out = path.join(directory, "performance.md")
