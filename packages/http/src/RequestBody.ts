@@ -105,6 +105,11 @@ export interface DecodeOptions<A, I> {
    * unknown fields are dropped silently.
    */
   readonly fields?: FieldTree | undefined
+  /**
+   * The schema's decoding of the common shapes in plain code (`TokenRequest.decodeCommonShape`),
+   * tried first; `undefined` from it means "use the schema".
+   */
+  readonly decodeCommonShape?: ((input: unknown) => A | undefined) | undefined
 }
 
 /**
@@ -485,6 +490,8 @@ const fromEnvelope = <A, I>(
       cannotHandle(`strict decoding error: ${unknown.map((f) => `unknown field ${JSON.stringify(f)}`).join(", ")}`)
     )
   }
+  const common = options.decodeCommonShape?.(object)
+  if (common !== undefined) return Either.right({ object: common, warnings: unknown.map((f) => `unknown field ${JSON.stringify(f)}`) })
   return Either.match(Schema.decodeUnknownEither(options.schema)(object), {
     onLeft: (error) => Either.left(cannotHandle(goDecodeError(expected.kind, error.issue))),
     onRight: (decoded) => Either.right({ object: decoded, warnings: unknown.map((f) => `unknown field ${JSON.stringify(f)}`) })

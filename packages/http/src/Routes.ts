@@ -389,6 +389,7 @@ export const createToken = (options: Options = {}) =>
           const { object: request, warnings } = yield* RequestBody.decodeWithWarnings({
             gvk: { ...authenticationGroupVersion, kind: "TokenRequest" },
             schema: TokenRequest.TokenRequest,
+            decodeCommonShape: TokenRequest.decodeCommonShape,
             protobuf: "TokenRequest",
             siblingKinds: authenticationKinds,
             maxBytes: options.maxRequestBodyBytes,
@@ -405,7 +406,8 @@ export const createToken = (options: Options = {}) =>
           }
           const metadata = yield* RequestBody.ensureNamespace(namespace, request.metadata)
           const issued = yield* CreateToken.createToken(namespace, name, { ...request, metadata })
-          const wire = yield* Schema.encode(TokenRequest.IssuedTokenRequest)(issued.tokenRequest)
+          const wire = TokenRequest.encodeIssuedCommonShape(issued.tokenRequest) ??
+            (yield* Schema.encode(TokenRequest.IssuedTokenRequest)(issued.tokenRequest))
           const exp = note.enabled ? AuditSink.claimsOf(issued.tokenRequest.status.token)?.["exp"] : undefined
           note.tokenRequest = {
             ...note.tokenRequest,
@@ -437,6 +439,7 @@ export const reviewToken = (options: Options = {}) =>
         const { object: review, warnings } = yield* RequestBody.decodeWithWarnings({
           gvk: { ...authenticationGroupVersion, kind: "TokenReview" },
           schema: TokenReview.TokenReview,
+          decodeCommonShape: TokenReview.decodeCommonShape,
           protobuf: "TokenReview",
           siblingKinds: authenticationKinds,
           maxBytes: options.maxRequestBodyBytes,
@@ -445,7 +448,7 @@ export const reviewToken = (options: Options = {}) =>
         note.tokenReview = { audiences: review.spec.audiences ?? [] }
         const reviewed = yield* ReviewToken.reviewToken(review)
         if (note.enabled) noteReview(note, review, reviewed, DateTime.toEpochMillis(yield* DateTime.now))
-        const wire = yield* Schema.encode(TokenReview.TokenReview)(reviewed)
+        const wire = TokenReview.encodeCommonShape(reviewed) ?? (yield* Schema.encode(TokenReview.TokenReview)(reviewed))
         return yield* respondObject(
           201,
           TokenRequest.apiVersion,

@@ -76,19 +76,23 @@ const decodeOptions = {
   TokenRequest: {
     gvk: { ...Routes.authenticationGroupVersion, kind: "TokenRequest" },
     schema: TokenRequest.TokenRequest,
+    decodeCommonShape: TokenRequest.decodeCommonShape,
     siblingKinds: ["TokenRequest", "TokenReview", "SelfSubjectReview"],
     fields: Routes.fields.TokenRequest
   },
   TokenReview: {
     gvk: { ...Routes.authenticationGroupVersion, kind: "TokenReview" },
     schema: TokenReview.TokenReview,
+    decodeCommonShape: TokenReview.decodeCommonShape,
     siblingKinds: ["TokenRequest", "TokenReview", "SelfSubjectReview"],
     fields: Routes.fields.TokenReview
   }
 } as const
 
-const encodeIssued = Schema.encodeSync(TokenRequest.IssuedTokenRequest)
-const encodeReview = Schema.encodeSync(TokenReview.TokenReview)
+const encodeIssued = (issued: TokenRequest.IssuedTokenRequest) =>
+  TokenRequest.encodeIssuedCommonShape(issued) ?? Schema.encodeSync(TokenRequest.IssuedTokenRequest)(issued)
+const encodeReview = (review: TokenReview.TokenReview) =>
+  TokenReview.encodeCommonShape(review) ?? Schema.encodeSync(TokenReview.TokenReview)(review)
 
 /** An answer: code, JSON text, extra headers. `undefined` hands the request to the general path. */
 interface Answer {

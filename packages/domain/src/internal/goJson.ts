@@ -9,8 +9,21 @@
 
 const hex = (code: number) => `\\u${code.toString(16).padStart(4, "0")}`
 
+const isSurrogate = (unit: number) => unit >= 0xd800 && unit <= 0xdfff
+
 /** Compares two strings by Unicode code points (equal to Go's byte-wise order on UTF-8). */
 export const compareCodePoints = (a: string, b: string): number => {
+  // Where the first differing code units are not surrogates, they are the differing code points.
+  const units = Math.min(a.length, b.length)
+  let i = 0
+  while (i < units && a.charCodeAt(i) === b.charCodeAt(i)) i++
+  if (i === units) return a.length - b.length
+  const p = a.charCodeAt(i)
+  const q = b.charCodeAt(i)
+  return isSurrogate(p) || isSurrogate(q) ? compareBySurrogatePairs(a, b) : p - q
+}
+
+const compareBySurrogatePairs = (a: string, b: string): number => {
   const x = Array.from(a)
   const y = Array.from(b)
   const n = Math.min(x.length, y.length)
@@ -82,10 +95,16 @@ export const marshal = (value: unknown): string => {
     case "boolean":
       return value ? "true" : "false"
     case "object": {
-      if (Array.isArray(value)) return `[${value.map(marshal).join(",")}]`
-      const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined)
-      entries.sort(([a], [b]) => compareCodePoints(a, b))
-      return `{${entries.map(([k, v]) => `${quoteString(k)}:${marshal(v)}`).join(",")}}`
+      if (Array.isArray(value)) {
+        let out = "["
+        for (let i = 0; i < value.length; i++) out += (i === 0 ? "" : ",") + marshal(value[i])
+        return out + "]"
+      }
+      const record = value as Record<string, unknown>
+      const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort(compareCodePoints)
+      let out = "{"
+      for (let i = 0; i < keys.length; i++) out += `${i === 0 ? "" : ","}${quoteString(keys[i]!)}:${marshal(record[keys[i]!])}`
+      return out + "}"
     }
     default:
       throw new TypeError(`json: unsupported type: ${typeof value}`)

@@ -1,0 +1,30 @@
+/**
+ * Checks for the hand-written codecs of the common wire shapes (`TokenRequest.decodeCommonShape`
+ * and friends): they take a value only when every key is one they know and every value has the
+ * plain type; anything else goes to the schema.
+ *
+ * @internal
+ */
+
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** Every own key of `record` is in `known`. */
+export const keysWithin = (record: Record<string, unknown>, known: ReadonlySet<string>): boolean => {
+  for (const key in record) if (!known.has(key)) return false
+  return true
+}
+
+/** A copy of an array of strings, or `undefined` when it is not one. */
+export const stringArray = (value: unknown): Array<string> | undefined => {
+  if (!Array.isArray(value)) return undefined
+  for (const item of value) if (typeof item !== "string") return undefined
+  return value.slice() as Array<string>
+}
+
+/** A record with no keys (a fresh `{}` for it), or `undefined`. */
+export const emptyRecord = (value: unknown): Record<string, never> | undefined => {
+  if (!isRecord(value)) return undefined
+  for (const _ in value) return undefined
+  return {}
+}
