@@ -5,6 +5,9 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import * as Etcd from "@tokenrequest/testkit/Etcd"
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as https from "node:https"
@@ -35,13 +38,13 @@ const waitFor = async (what: string, check: () => boolean, timeoutMillis = 30_00
   }
 }
 
-const startServer = async (): Promise<Started> => {
+const startServer = async (extraArgs: ReadonlyArray<string> = []): Promise<Started> => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tokenrequest-workers-test-"))
   fs.writeFileSync(path.join(dir, "objects.yaml"), objects)
   const kubeconfig = path.join(dir, "kubeconfig")
   const child = spawn(process.execPath, [
     binary, "serve", "--workers", "2", "--port", "0", "--cert-dir", path.join(dir, "certs"),
-    "--write-kubeconfig", kubeconfig, "--objects", path.join(dir, "objects.yaml")
+    "--write-kubeconfig", kubeconfig, "--objects", path.join(dir, "objects.yaml"), ...extraArgs
   ], { cwd: repositoryRoot, stdio: ["ignore", "pipe", "pipe"] })
   let stdout = ""
   let stderr = ""
@@ -94,12 +97,12 @@ afterAll(async () => {
 }, 30_000)
 
 /** One request on a fresh connection. */
-const call = (method: string, pathname: string, body?: unknown, token: string | undefined = server!.token) =>
+const callOn = (target: Started, method: string, pathname: string, body?: unknown, token: string | undefined = target.token) =>
   Effect.async<{ status: number; body: any; text: string }, Error>((resume) => {
     const payload = body === undefined ? undefined : JSON.stringify(body)
-    const req = https.request(`${server!.url}${pathname}`, {
+    const req = https.request(`${target.url}${pathname}`, {
       method,
-      ca: server!.ca,
+      ca: target.ca,
       agent: false,
       timeout: 10_000,
       headers: {
@@ -123,6 +126,9 @@ const call = (method: string, pathname: string, body?: unknown, token: string | 
     req.on("error", (e) => resume(Effect.fail(e)))
     req.end(payload)
   })
+
+const call = (method: string, pathname: string, body?: unknown, token: string | undefined = server!.token) =>
+  callOn(server!, method, pathname, body, token)
 
 const workerPids = (primary: number): Array<number> =>
   fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).flatMap((entry) => {
@@ -335,5 +341,48 @@ describe("serve --workers 2", () => {
       yield* Effect.promise(() => waitFor("the workers to exit", () => pids.every((pid) => !alive(pid)), 5_000))
       // The generated serving certificate stays in the given --cert-dir; nothing left in /tmp by the workers.
       assert.isTrue(fs.existsSync(path.join(s.dir, "certs", "apiserver.crt")))
+    }))
+})
+
+describe("serve --workers 2 --store etcd", () => {
+  let scope: Scope.CloseableScope
+  let etcdServer: Started | undefined
+  beforeAll(async () => {
+    scope = Effect.runSync(Scope.make())
+    const etcd = await Effect.runPromise(Scope.extend(Etcd.make(), scope))
+    etcdServer = await startServer(["--store", "etcd", "--etcd-servers", etcd.endpoint, "--etcd-prefix", "/workers-test"])
+  }, 120_000)
+  afterAll(async () => {
+    if (etcdServer !== undefined) await stopServer(etcdServer)
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+  }, 30_000)
+
+  it.live("every worker serves the objects of etcd with the one key set", () =>
+    Effect.gen(function*() {
+      const s = etcdServer!
+      assert.lengthOf(workerPids(s.child.pid!), 2)
+      const created = yield* callOn(s, "POST", "/api/v1/namespaces/ci/serviceaccounts", {
+        apiVersion: "v1",
+        kind: "ServiceAccount",
+        metadata: { name: "from-etcd" }
+      })
+      assert.strictEqual(created.status, 201, created.text)
+      // Workers on etcd are replicas: the other one sees the object once its watch delivers it.
+      const answers: Array<number> = []
+      for (let i = 0; i < 40 && answers.filter((code) => code === 201).length < 4; i++) {
+        const issued = yield* callOn(s, "POST", "/api/v1/namespaces/ci/serviceaccounts/from-etcd/token", { spec: {} })
+        answers.push(issued.status)
+        if (issued.status === 201) {
+          const review = yield* callOn(s, "POST", "/apis/authentication.k8s.io/v1/tokenreviews", {
+            apiVersion: "authentication.k8s.io/v1",
+            kind: "TokenReview",
+            spec: { token: issued.body.status.token }
+          })
+          assert.isTrue(review.body.status.authenticated, review.text)
+        } else yield* Effect.sleep("50 millis")
+      }
+      assert.includeMembers(answers, [201])
+      assert.strictEqual(answers.filter((code) => code === 201).length, 4, answers.join(","))
+      assert.strictEqual(s.stdout().split("\n").filter((l) => l.startsWith("listening on ")).length, 1)
     }))
 })
