@@ -16,11 +16,18 @@ const labelText = (labels: Labels): string => {
   return entries.length === 0 ? "" : `{${entries.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",")}}`
 }
 
+/** The series key of a label set: the values in order (each metric always uses the same names). */
+const seriesKey = (labels: Labels): string => {
+  let key = ""
+  for (const name in labels) key += `${labels[name]}\u0000`
+  return key
+}
+
 class Counter {
   readonly values = new Map<string, { labels: Labels; value: number }>()
   constructor(readonly name: string, readonly help: string) {}
   inc(labels: Labels = {}, by = 1) {
-    const key = labelText(labels)
+    const key = seriesKey(labels)
     const entry = this.values.get(key)
     if (entry) entry.value += by
     else this.values.set(key, { labels, value: by })
@@ -36,15 +43,13 @@ class Histogram {
   readonly series = new Map<string, { labels: Labels; counts: Array<number>; sum: number; count: number }>()
   constructor(readonly name: string, readonly help: string, readonly buckets: ReadonlyArray<number>) {}
   observe(labels: Labels, value: number) {
-    const key = labelText(labels)
+    const key = seriesKey(labels)
     let entry = this.series.get(key)
     if (!entry) {
       entry = { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 }
       this.series.set(key, entry)
     }
-    this.buckets.forEach((bound, i) => {
-      if (value <= bound) entry.counts[i]!++
-    })
+    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) entry.counts[i]!++
     entry.sum += value
     entry.count++
   }
