@@ -56,6 +56,11 @@ export interface Options {
    * (`App.make` applies it; `Infinity` for none, when the host applies its own around the app).
    */
   readonly handlerTimeoutMillis?: number | undefined
+  /**
+   * Called with the authentication behind every answered TokenReview (authenticated or not, with
+   * its staleness), for the host's metrics; must not throw.
+   */
+  readonly onReviewed?: ((authentication: ReviewToken.Authentication) => void) | undefined
 }
 
 /**
@@ -446,7 +451,8 @@ export const reviewToken = (options: Options = {}) =>
           fields: fields.TokenReview
         })
         note.tokenReview = { audiences: review.spec.audiences ?? [] }
-        const reviewed = yield* ReviewToken.reviewToken(review)
+        const { authentication, tokenReview: reviewed } = yield* ReviewToken.review(review)
+        options.onReviewed?.(authentication)
         if (note.enabled) noteReview(note, review, reviewed, DateTime.toEpochMillis(yield* DateTime.now))
         const wire = TokenReview.encodeCommonShape(reviewed) ?? (yield* Schema.encode(TokenReview.TokenReview)(reviewed))
         return yield* respondObject(

@@ -60,6 +60,8 @@ export interface Options {
   readonly authorizer: Authorization.Authorizer
   readonly metrics: Metrics.Registry
   readonly maxRequestBodyBytes: number
+  /** Called with the authentication behind every answered review, as `Routes.Options.onReviewed`. */
+  readonly onReviewed: (authentication: ReviewToken.Authentication) => void
 }
 
 /**
@@ -166,9 +168,10 @@ export const make = (options: Options): Listener => {
         metadata: { ...request.metadata, namespace: endpoint.namespace }
       }))
       if (issued._tag === "None") return undefined
+      // encoded before anything is counted: a failure from here on hands the request over
+      const wire = Routes.typed("TokenRequest", encodeIssued(issued.value.tokenRequest))
       if (authenticated.method === "service-account") metrics.serviceAccountToken(authenticated.staleSeconds !== undefined)
       metrics.tokenIssued("success")
-      const wire = Routes.typed("TokenRequest", encodeIssued(issued.value.tokenRequest))
       return { code: 201, text: JSON.stringify(wire), headers: Routes.warningHeaders(issued.value.warnings) } satisfies Answer
     })
 
@@ -180,15 +183,10 @@ export const make = (options: Options): Listener => {
       if (Either.isLeft(decoded) || decoded.right.warnings.length > 0) return undefined
       const reviewed = yield* Effect.option(ReviewToken.review(decoded.right.object))
       if (reviewed._tag === "None") return undefined
-      if (authenticated.method === "service-account") metrics.serviceAccountToken(authenticated.staleSeconds !== undefined)
       const { authentication, tokenReview } = reviewed.value
-      if (authentication._tag === "Authenticated") {
-        metrics.serviceAccountToken(authentication.staleSeconds !== undefined)
-        metrics.tokenReviewed("authenticated")
-      } else {
-        metrics.tokenReviewed("unauthenticated")
-      }
       const wire = Routes.typed("TokenReview", encodeReview(tokenReview))
+      if (authenticated.method === "service-account") metrics.serviceAccountToken(authenticated.staleSeconds !== undefined)
+      options.onReviewed(authentication)
       return { code: 201, text: JSON.stringify(wire), headers: {} } satisfies Answer
     })
 

@@ -37,6 +37,7 @@ import { IdGenerator } from "@tokenrequest/domain/IdGenerator"
 import { KeySet } from "@tokenrequest/domain/KeySet"
 import * as KubeObject from "@tokenrequest/domain/KubeObject"
 import { ObjectStore } from "@tokenrequest/domain/ObjectStore"
+import type * as ReviewToken from "@tokenrequest/domain/ReviewToken"
 import * as TokenCache from "@tokenrequest/domain/TokenCache"
 import { TokenSigner } from "@tokenrequest/domain/TokenSigner"
 import * as HttpApp from "@tokenrequest/http/App"
@@ -47,7 +48,6 @@ import * as RequestUrl from "@tokenrequest/http/RequestUrl"
 import * as Routes from "@tokenrequest/http/Routes"
 import * as Status from "@tokenrequest/http/Status"
 import * as KeyRing from "@tokenrequest/signer-jose/KeyRing"
-import * as ExternalSigner from "@tokenrequest/signer-external/ExternalSigner"
 import * as ManifestLoader from "@tokenrequest/store-memory/ManifestLoader"
 import * as MemoryStore from "@tokenrequest/store-memory/MemoryStore"
 import * as ApiDiscovery from "./ApiDiscovery.js"
@@ -60,7 +60,7 @@ import * as Kubeconfig from "./Kubeconfig.js"
 import * as Metrics from "./Metrics.js"
 import * as ObjectApi from "./ObjectApi.js"
 import * as RequestInfo from "./RequestInfo.js"
-import * as ServingCertificate from "./ServingCertificate.js"
+import type * as ServingCertificate from "./ServingCertificate.js"
 
 /**
  * The flags plus what only a program can choose.
@@ -255,18 +255,16 @@ const json = (body: unknown) => HttpServerResponse.text(JSON.stringify(body), { 
 const isOidcPath = (pathname: string) =>
   pathname === Routes.paths.openidConfiguration || pathname === Routes.paths.jwks
 
-const claimsOf = (token: string): Record<string, unknown> | undefined => {
-  try {
-    const payload = token.split(".")[1]
-    return payload === undefined ? undefined : JSON.parse(Buffer.from(payload, "base64url").toString("utf8"))
-  } catch {
-    return undefined
+/**
+ * Counts an answered TokenReview: its outcome, and for an authenticated token whether it was stale.
+ */
+const countReview = (metrics: Metrics.Registry) => (authentication: ReviewToken.Authentication): void => {
+  if (authentication._tag === "Authenticated") {
+    metrics.serviceAccountToken(authentication.staleSeconds !== undefined)
+    metrics.tokenReviewed("authenticated")
+  } else {
+    metrics.tokenReviewed("unauthenticated")
   }
-}
-
-const isStale = (token: string, nowSeconds: number): boolean => {
-  const warnafter = (claimsOf(token)?.["kubernetes.io"] as Record<string, unknown> | undefined)?.["warnafter"]
-  return typeof warnafter === "number" && warnafter > 0 && nowSeconds > warnafter
 }
 
 /**
@@ -385,11 +383,12 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
     const serving = configuration.plainHttp
       ? undefined
       : configuration.servingCertificate ??
-        (yield* ServingCertificate.inDirectory(configuration.certDir!, [
+        // x509 is loaded only to make a serving certificate (as gRPC only with an external signer).
+        (yield* Effect.flatMap(Effect.promise(() => import("./ServingCertificate.js")), (ServingCertificate) => ServingCertificate.inDirectory(configuration.certDir!, [
           configuration.bindAddress,
           "localhost",
           "127.0.0.1"
-        ]).pipe(Effect.mapError((error) => fail(error.message))))
+        ])).pipe(Effect.mapError((error) => fail(error.message))))
 
     // Ports.
     const metrics = Metrics.make()
@@ -400,12 +399,12 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
     const auditSinks = [auditLog?.sink, options.auditSink].filter((sink) => sink !== undefined)
     const external = configuration.signingEndpoint === undefined
       ? undefined
-      : yield* ExternalSigner.connect({
-        endpoint: configuration.signingEndpoint,
+      : yield* Effect.flatMap(Effect.promise(() => import("@tokenrequest/signer-external/ExternalSigner")), (ExternalSigner) => ExternalSigner.connect({
+        endpoint: configuration.signingEndpoint!,
         apiVersion: "auto",
         maxExpirationSeconds: configuration.maxExpirationSeconds,
         extendExpiration: configuration.extendExpiration
-      }).pipe(Effect.mapError((error) => fail(error.description)))
+      })).pipe(Effect.mapError((error) => fail(error.description)))
     for (const warning of external?.warnings ?? []) printWarning(`warning: ${warning}`)
     const keyContext: Context.Context<TokenSigner | KeySet> = external !== undefined
       ? external.context
@@ -504,7 +503,7 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
       apiAudiences: tokenConfig.apiAudiences
     }
     // No timeout of its own: it runs inside the dispatcher, which applies the same one around it.
-    const tokenApp = HttpApp.make({ handlerTimeoutMillis: Number.POSITIVE_INFINITY })
+    const tokenApp = HttpApp.make({ handlerTimeoutMillis: Number.POSITIVE_INFINITY, onReviewed: countReview(metrics) })
 
     // Every sink gets every event, with the connection's source address when it has none.
     const auditSinkFor = (request: HttpServerRequest.HttpServerRequest): AuditSink.AuditSink["Type"] => ({
@@ -516,30 +515,14 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
       }
     })
 
+    // Answered reviews are counted by `countReview`; here only the refused ones.
     const reviewWithMetrics = (request: HttpServerRequest.HttpServerRequest, user: Authentication.Result & { _tag: "Authenticated" }) =>
       Effect.gen(function*() {
         const body = yield* RequestBody.readBody().pipe(Effect.either)
         if (body._tag === "Left") return yield* Routes.respondStatus(body.left.status)
         // The token app reads the same bytes again (`readBody` remembers them for the request).
         const response = yield* tokenApp.pipe(Caller.provide(user.user))
-        let result = reasonOfCode[response.status] ?? String(response.status)
-        if (response.status === 201 && response.body._tag === "Uint8Array") {
-          try {
-            const answer = JSON.parse(new TextDecoder().decode(response.body.body)) as {
-              spec?: { token?: unknown }
-              status?: { authenticated?: boolean }
-            }
-            result = answer.status?.authenticated === true ? "authenticated" : "unauthenticated"
-            // The answer echoes the reviewed spec: its token is the one of the request.
-            const reviewed = answer.spec?.token
-            if (answer.status?.authenticated === true && typeof reviewed === "string") {
-              metrics.serviceAccountToken(isStale(reviewed, Math.floor(Date.now() / 1000)))
-            }
-          } catch {
-            result = "answered"
-          }
-        }
-        metrics.tokenReviewed(result)
+        if (response.status !== 201) metrics.tokenReviewed(reasonOfCode[response.status] ?? String(response.status))
         return response
       })
 
@@ -629,7 +612,8 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
         authentication: authenticationOptions,
         authorizer: configuration.authorizer,
         metrics,
-        maxRequestBodyBytes: RequestBody.defaultMaxRequestBodyBytes
+        maxRequestBodyBytes: RequestBody.defaultMaxRequestBodyBytes,
+        onReviewed: countReview(metrics)
       })
       const general = nodeServer.listeners("request") as Array<http.RequestListener>
       nodeServer.removeAllListeners("request")
