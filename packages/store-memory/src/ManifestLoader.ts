@@ -12,7 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { parseAllDocuments } from "yaml"
+import type * as Yaml from "yaml"
 import type { AlreadyExists } from "@tokenrequest/domain/Errors"
 import * as KubeObject from "@tokenrequest/domain/KubeObject"
 import { ObjectStore, type ObjectStoreError } from "@tokenrequest/domain/ObjectStore"
@@ -111,15 +111,21 @@ interface Located {
   readonly item?: number | undefined
 }
 
-const parseDocuments = (text: string, path: string): Either.Either<Array<unknown>, string> => {
-  if (/\.json$/i.test(path)) {
+// The YAML parser is loaded with the first YAML file: a server given no manifests does not carry it.
+let yamlModule: Promise<typeof Yaml> | undefined
+const isJson = (path: string) => /\.json$/i.test(path)
+const parserFor = (path: string): Effect.Effect<typeof Yaml | undefined> =>
+  isJson(path) ? Effect.succeed(undefined) : Effect.promise(() => yamlModule ??= import("yaml"))
+
+const parseDocuments = (text: string, path: string, yaml: typeof Yaml | undefined): Either.Either<Array<unknown>, string> => {
+  if (yaml === undefined) {
     try {
       return Either.right([JSON.parse(text)])
     } catch (error) {
       return Either.left(`invalid JSON: ${oneLine(String((error as Error).message ?? error))}`)
     }
   }
-  return Either.right(Array.from(parseAllDocuments(text)).map((doc) =>
+  return Either.right(Array.from(yaml.parseAllDocuments(text)).map((doc) =>
     doc.errors.length > 0 ? new MalformedYaml(oneLine(doc.errors[0]!.message)) : doc.toJS()
   ))
 }
@@ -136,15 +142,19 @@ class MalformedYaml {
  * @category parsing
  */
 export const parse = (text: string, path: string): Effect.Effect<Array<KubeObject.KubeObject>, ManifestError> =>
-  Effect.suspend(() => {
-    const { objects, problems } = collect(text, path)
+  Effect.flatMap(parserFor(path), (yaml) => {
+    const { objects, problems } = collect(text, path, yaml)
     return problems.length > 0 ? Effect.fail(new ManifestError({ problems })) : Effect.succeed(objects.map((o) => o.object))
   })
 
-const collect = (text: string, path: string): { objects: Array<Located>; problems: Array<ManifestProblem> } => {
+const collect = (
+  text: string,
+  path: string,
+  yaml: typeof Yaml | undefined
+): { objects: Array<Located>; problems: Array<ManifestProblem> } => {
   const objects: Array<Located> = []
   const problems: Array<ManifestProblem> = []
-  const documents = parseDocuments(text, path)
+  const documents = parseDocuments(text, path, yaml)
   if (Either.isLeft(documents)) {
     problems.push({ path, document: 0, message: documents.left })
     return { objects, problems }
@@ -198,7 +208,7 @@ export const load = (paths: ReadonlyArray<string>): Effect.Effect<Array<KubeObje
         problems.push({ path, message: `cannot read file: ${oneLine(cause?.message ?? String(cause))}` })
         continue
       }
-      const result = collect(text.right, path)
+      const result = collect(text.right, path, yield* parserFor(path))
       problems.push(...result.problems)
       all.push(...result.objects.map((o) => ({ ...o, path })))
     }
