@@ -132,41 +132,45 @@ const fromCertificate = (certificate: ClientCertificate): UserInfo | string => {
 export const authenticate = (
   options: Options,
   credentials: Credentials
-): Effect.Effect<Result, never, ObjectStore | KeySet | Config> =>
-  Effect.gen(function*() {
-    const errors: Array<string> = []
-    if (credentials.certificate !== undefined && options.clientCertificates) {
-      const user = fromCertificate(credentials.certificate)
-      if (typeof user !== "string") {
-        return { _tag: "Authenticated", user: withAuthenticatedGroup(user), method: "x509" } as const
-      }
-      errors.push(user)
+): Effect.Effect<Result, never, ObjectStore | KeySet | Config> => {
+  // Only a service-account token needs the ports; everything else is decided here, synchronously.
+  const errors: Array<string> = []
+  if (credentials.certificate !== undefined && options.clientCertificates) {
+    const user = fromCertificate(credentials.certificate)
+    if (typeof user !== "string") {
+      return Effect.succeed({ _tag: "Authenticated", user: withAuthenticatedGroup(user), method: "x509" })
     }
-    const token = bearerToken(credentials.authorization)
-    if (token !== undefined) {
-      const fromFile = options.tokenFile === undefined ? undefined : TokenFile.lookup(options.tokenFile, token)
-      if (fromFile !== undefined) {
-        return { _tag: "Authenticated", user: withAuthenticatedGroup(fromFile), method: "token-file" } as const
-      }
-      const outcome = yield* ReviewToken.authenticate(token, options.apiAudiences).pipe(
-        Effect.catchAll((error) =>
-          Effect.succeed({ _tag: "Unauthenticated", error: `[invalid bearer token, ${error.message}]` } as const)
-        )
-      )
-      if (outcome._tag === "Authenticated") {
-        return {
+    errors.push(user)
+  }
+  const token = bearerToken(credentials.authorization)
+  if (token === undefined) return Effect.succeed(withoutToken(options, errors))
+  const fromFile = options.tokenFile === undefined ? undefined : TokenFile.lookup(options.tokenFile, token)
+  if (fromFile !== undefined) {
+    return Effect.succeed({ _tag: "Authenticated", user: withAuthenticatedGroup(fromFile), method: "token-file" })
+  }
+  return ReviewToken.authenticate(token, options.apiAudiences).pipe(
+    Effect.catchAll((error) =>
+      Effect.succeed({ _tag: "Unauthenticated", error: `[invalid bearer token, ${error.message}]` } as const)
+    ),
+    Effect.map((outcome): Result =>
+      outcome._tag === "Authenticated"
+        ? {
           _tag: "Authenticated",
           user: withAuthenticatedGroup(outcome.user),
           method: "service-account",
           staleSeconds: outcome.staleSeconds
-        } as const
-      }
-      errors.push(outcome.error)
-    }
-    if (errors.length > 0) return { _tag: "Unauthenticated", reason: errors.join(", ") } as const
-    if (options.anonymous) return { _tag: "Authenticated", user: anonymousUser, method: "anonymous" } as const
-    return { _tag: "Unauthenticated", reason: "no credentials" } as const
-  })
+        }
+        : withoutToken(options, [...errors, outcome.error])
+    )
+  )
+}
+
+/** The verdict when no credential authenticated: the errors, else anonymous when enabled. */
+const withoutToken = (options: Options, errors: ReadonlyArray<string>): Result => {
+  if (errors.length > 0) return { _tag: "Unauthenticated", reason: errors.join(", ") }
+  if (options.anonymous) return { _tag: "Authenticated", user: anonymousUser, method: "anonymous" }
+  return { _tag: "Unauthenticated", reason: "no credentials" }
+}
 
 /**
  * The client certificate a TLS connection presented, as authentication reads it; `undefined` for
