@@ -269,6 +269,15 @@ export const workers = (settings: Settings, keys: Fixture.Keys, algorithm: Fixtu
     async ([single, two]): Promise<Array<Report.Comparison>> => {
       for (const server of [single!, two!]) await checkReview(server, reviewRequest(await mintToken(server)))
       settings.log(`issuance ${algorithm}, --workers 2 vs --workers 1`)
+      // Every worker warms up once (the JIT of two processes), then short warm-ups per round.
+      for (const server of [single!, two!]) {
+        await Load.run({
+          url: server.url,
+          requests: [issuanceRequest],
+          connections: settings.connections,
+          durationSeconds: settings.warmupSeconds
+        })
+      }
       // Short runs, twice as many rounds: a median over more rounds resists other work on the machine.
       const measure = loadMeasure(
         { ...settings, durationSeconds: settings.workersDurationSeconds, warmupSeconds: Math.min(settings.warmupSeconds, 0.3) },
