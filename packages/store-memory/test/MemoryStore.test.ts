@@ -122,6 +122,16 @@ describe("MemoryStore", () => {
         JSON.parse(`{"apiVersion":"v1","kind":"Node","metadata":{"name":"n"},"__proto__":{"a":1}}`),
         { kind: "Namespace", apiVersion: "v1", metadata: { name: "reordered" } }
       ]
+      // Packed, with the JSON pieces the packed form abbreviates (and the control characters it
+      // abbreviates them with) inside names, keys and values.
+      const tricky = [`,"uid":"`, `{"metadata":{"name":"`, `"}}`, "\u0001\u0002\u0010\u001f", `\\"},"spec":{`, "\"\\"]
+      inputs.push({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: tricky.join(""), namespace: tricky[0]!, labels: Object.fromEntries(tricky.map((t) => [t, t])) },
+        spec: { serviceAccountName: tricky[2]!, containers: [{ name: tricky[3]!, image: tricky[4]! }] },
+        data: { [tricky[5]!]: tricky }
+      })
       for (const input of inputs) yield* roundTrip(input)
     }))
 
