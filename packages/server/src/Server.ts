@@ -368,10 +368,14 @@ export const layer = (options: Options = {}): Layer.Layer<Server, StartError> =>
  * @category constructors
  */
 export const start = (options: Options = {}): Effect.Effect<RunningServer, StartError, Scope.Scope> =>
-  Effect.gen(function*() {
+  // `options` reaches the body as `this`, not as a captured variable: the closures made below live as
+  // long as the server and keep every variable they can see, and must not keep the objects given at
+  // start (see after the seeding).
+  Effect.gen(options, function*() {
+    let options: Options = this
     const print = options.print ?? (() => {})
     const printWarning = options.printWarning ?? (() => {})
-    const configuration = yield* Configuration.resolve(options)
+    let configuration = yield* Configuration.resolve(options)
     const fail = (description: string) => new Configuration.ConfigurationError({ description })
 
     // TLS material.
@@ -422,6 +426,9 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
       Effect.provideService(ObjectStore, store),
       Effect.mapError((error) => fail(`--objects: ${error.message}`))
     )
+    // The objects given at start are in the store now: let go of them (a second copy otherwise).
+    options = { ...options, initialObjects: undefined }
+    configuration = { ...configuration, objects: [] }
     const signer = Context.get(keyContext, TokenSigner)
     const keySet = Context.get(keyContext, KeySet)
     const countSigner = <A, E extends { readonly reason: string }, R>(effect: Effect.Effect<A, E, R>) =>
