@@ -72,7 +72,9 @@ export interface Options {
  */
 export type Listener = (req: IncomingMessage, res: ServerResponse, next: () => void) => void
 
-const tokenPath = /^\/api\/v1\/namespaces\/([^/?%]+)\/serviceaccounts\/([^/?%]+)\/token$/
+// Names of characters URL parsing leaves alone (no `%`, `#`, `\`, `?` or non-ASCII), so that the
+// general path would read the same namespace and name from the same URL.
+const tokenPath = /^\/api\/v1\/namespaces\/([A-Za-z0-9._-]+)\/serviceaccounts\/([A-Za-z0-9._-]+)\/token$/
 
 const decodeOptions = {
   TokenRequest: {

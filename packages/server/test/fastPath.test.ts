@@ -34,7 +34,12 @@ interface Answer {
 const send = (url: string, exchange: Exchange) =>
   Effect.async<Answer>((resume) => {
     const body = exchange.body === undefined ? undefined : Buffer.from(exchange.body)
-    const req = http.request(new URL(exchange.path, url), {
+    // the path goes out as written (a URL object would normalize `#`, `\` and non-ASCII away)
+    const { hostname, port } = new URL(url)
+    const req = http.request({
+      hostname,
+      port,
+      path: exchange.path,
       method: exchange.method ?? "POST",
       headers: {
         authorization: "Bearer admin",
@@ -100,6 +105,11 @@ const exchanges: ReadonlyArray<Exchange> = [
   { path: "/api/v1/namespaces/default/serviceaccounts/missing/token", body: tokenRequest({}) },
   { path: "/api/v1/namespaces/default/serviceaccounts/..%2F/token", body: tokenRequest({}) },
   { path: "/api/v1/namespaces/default/serviceaccounts/../token", body: tokenRequest({}) },
+  { path: "/api/v1/namespaces/default/serviceaccounts/de#fault/token", body: tokenRequest({}) },
+  { path: "/api/v1/namespaces/default/serviceaccounts/default#/token", body: tokenRequest({}) },
+  { path: "/api/v1/namespaces/default\\x/serviceaccounts/default/token", body: tokenRequest({}) },
+  { path: "/api/v1/namespaces/d\u00e9fault/serviceaccounts/default/token", body: tokenRequest({}) },
+  { path: "/api/v1/namespaces/default/serviceaccounts/DEFAULT/token", body: tokenRequest({}) },
   { path: tokenPath, body: "{not json" },
   { path: tokenPath, body: "" },
   { path: tokenPath, body: "[]" },
