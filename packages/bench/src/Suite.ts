@@ -278,12 +278,12 @@ export const workers = (settings: Settings, keys: Fixture.Keys, algorithm: Fixtu
           durationSeconds: settings.warmupSeconds
         })
       }
-      // Short runs, twice as many rounds: a median over more rounds resists other work on the machine.
+      // Short runs, one round more than the other comparisons: a median that resists other work on the machine.
       const measure = loadMeasure(
         { ...settings, durationSeconds: settings.workersDurationSeconds, warmupSeconds: Math.min(settings.warmupSeconds, 0.3) },
         () => issuanceRequest
       )
-      const issuance = await alternate(settings.rounds * 2, two!, single!, async (server) => {
+      const issuance = await alternate(settings.rounds + 1, two!, single!, async (server) => {
         // The load generator runs in this process, on the same cores: its share is logged.
         const before = process.cpuUsage()
         const started = performance.now()
