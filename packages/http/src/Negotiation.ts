@@ -7,7 +7,7 @@
  */
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Effect from "effect/Effect"
-import * as Protobuf from "./Protobuf.js"
+import * as Protobuf from "./internal/protobuf.js"
 import * as Status from "./Status.js"
 
 /**

@@ -35,12 +35,13 @@ import {
   TimeSchema
 } from "./generated/k8s.io/apimachinery/pkg/apis/meta/v1/generated_pb.js"
 import { TypeMetaSchema, UnknownSchema } from "./generated/k8s.io/apimachinery/pkg/runtime/generated_pb.js"
+import { mediaType as protobufMediaType } from "./internal/protobuf.js"
 
 /**
  * @since 0.1.0
  * @category constants
  */
-export const mediaType = "application/vnd.kubernetes.protobuf"
+export const mediaType = protobufMediaType
 
 /**
  * The four bytes every Kubernetes protobuf body starts with: `k8s\0`.

@@ -20,7 +20,8 @@ import * as Stream from "effect/Stream"
 import { Readable } from "node:stream"
 import { goSyntaxError, jsonTypeName } from "./internal/jsonSyntax.js"
 import * as Negotiation from "./Negotiation.js"
-import * as Protobuf from "./Protobuf.js"
+import * as LazyProtobuf from "./internal/protobuf.js"
+import type * as Protobuf from "./Protobuf.js"
 import * as RequestUrl from "./RequestUrl.js"
 import * as Status from "./Status.js"
 
@@ -422,15 +423,16 @@ export const decodeWithWarnings = <A, I>(
     const validation = yield* fieldValidation
     const opened: Either.Either<Envelope, string> = format === "json"
       ? openJson(body, expected.kind)
-      : Either.match(Protobuf.decodeEnvelope(body), {
-        onLeft: (error) => Either.left(unrecognized(expected.kind, error, body)),
-        onRight: (envelope) =>
-          Either.right<Envelope>({
-            apiVersion: envelope.apiVersion,
-            kind: envelope.kind,
-            object: () => Protobuf.toJsonShape(options.protobuf!, envelope.raw)
-          })
-      })
+      : yield* Effect.map(LazyProtobuf.load, (Protobuf) =>
+        Either.match(Protobuf.decodeEnvelope(body), {
+          onLeft: (error) => Either.left(unrecognized(expected.kind, error, body)),
+          onRight: (envelope) =>
+            Either.right<Envelope>({
+              apiVersion: envelope.apiVersion,
+              kind: envelope.kind,
+              object: () => Protobuf.toJsonShape(options.protobuf!, envelope.raw)
+            })
+        }))
     if (Either.isLeft(opened)) return yield* fail(opened.left)
     const decoded = fromEnvelope(options, opened.right, format === "json" ? validation : "Ignore")
     return Either.isLeft(decoded) ? yield* fail(decoded.left) : decoded.right

@@ -29,7 +29,8 @@ import * as Schema from "effect/Schema"
 import * as AuditSink from "./AuditSink.js"
 import * as Caller from "./Caller.js"
 import * as Negotiation from "./Negotiation.js"
-import * as Protobuf from "./Protobuf.js"
+import * as LazyProtobuf from "./internal/protobuf.js"
+import type * as Protobuf from "./Protobuf.js"
 import * as RequestBody from "./RequestBody.js"
 import * as Status from "./Status.js"
 
@@ -139,21 +140,22 @@ export const respondObject = (
   wire: Record<string, unknown>,
   headers: Record<string, string> = {}
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> =>
-  Effect.map(Negotiation.responseFormat, (format) =>
+  Effect.flatMap(Negotiation.responseFormat, (format) =>
     format === "protobuf" && encodableKinds.has(kind)
-      ? HttpServerResponse.uint8Array(
-        Protobuf.encodeEnvelope({
-          apiVersion,
-          kind,
-          raw: Protobuf.fromJsonShape(kind as Protobuf.EncodableKind, wire)
-        }),
-        { status: code, contentType: Protobuf.mediaType, headers }
-      )
-      : HttpServerResponse.text(JSON.stringify(wire), {
+      ? Effect.map(LazyProtobuf.load, (Protobuf) =>
+        HttpServerResponse.uint8Array(
+          Protobuf.encodeEnvelope({
+            apiVersion,
+            kind,
+            raw: Protobuf.fromJsonShape(kind as Protobuf.EncodableKind, wire)
+          }),
+          { status: code, contentType: Protobuf.mediaType, headers }
+        ))
+      : Effect.succeed(HttpServerResponse.text(JSON.stringify(wire), {
         status: code,
         contentType: Negotiation.jsonMediaType,
         headers
-      }))
+      })))
 
 /**
  * Answers a `Status` with its code, in the negotiated format.

@@ -22,7 +22,7 @@ import { Forbidden, Invalid, NotFound } from "@tokenrequest/domain/Errors"
 import { FieldError } from "@tokenrequest/domain/FieldError"
 import * as KubeObject from "@tokenrequest/domain/KubeObject"
 import { ObjectStore } from "@tokenrequest/domain/ObjectStore"
-import * as Protobuf from "@tokenrequest/http/Protobuf"
+import * as Negotiation from "@tokenrequest/http/Negotiation"
 import * as RequestBody from "@tokenrequest/http/RequestBody"
 import * as RequestUrl from "@tokenrequest/http/RequestUrl"
 import * as Routes from "@tokenrequest/http/Routes"
@@ -201,6 +201,8 @@ const decodeCreateBody = (kind: KubeObject.ObjectKind, info: RequestInfo) =>
       })
     let parsed: unknown
     if (/^application\/vnd\.kubernetes\.protobuf/i.test(contentType)) {
+      // The codec is loaded with the first protobuf request.
+      const Protobuf = yield* Effect.promise(() => import("@tokenrequest/http/Protobuf"))
       const envelope = Protobuf.decodeEnvelope(body)
       if (Either.isLeft(envelope)) return yield* Effect.fail(unrecognized(envelope.left))
       const { apiVersion, kind: sentKind, raw } = envelope.right
@@ -217,7 +219,7 @@ const decodeCreateBody = (kind: KubeObject.ObjectKind, info: RequestInfo) =>
       }
     } else {
       return yield* Effect.fail(
-        new Status.StatusFailure({ status: Status.unsupportedMediaType(["application/json", Protobuf.mediaType]) })
+        new Status.StatusFailure({ status: Status.unsupportedMediaType([...Negotiation.acceptedMediaTypes]) })
       )
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
