@@ -7,7 +7,6 @@
  */
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Effect from "effect/Effect"
-import * as Protobuf from "./internal/protobuf.js"
 import * as Status from "./Status.js"
 
 /**
@@ -25,12 +24,21 @@ export type Format = "json" | "protobuf"
 export const jsonMediaType = "application/json"
 
 /**
+ * The Kubernetes protobuf media type (also `Protobuf.mediaType`; named here so that negotiation does
+ * not load the codec).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const protobufMediaType = "application/vnd.kubernetes.protobuf"
+
+/**
  * The request media types accepted, in the order the 415 message lists them.
  *
  * @since 0.1.0
  * @category constants
  */
-export const acceptedMediaTypes: ReadonlyArray<string> = [jsonMediaType, Protobuf.mediaType]
+export const acceptedMediaTypes: ReadonlyArray<string> = [jsonMediaType, protobufMediaType]
 
 const essence = (value: string): string => value.split(";")[0]!.trim().toLowerCase()
 
@@ -44,7 +52,7 @@ export const formatOfContentType = (contentType: string | undefined): Format | u
   if (contentType === undefined || contentType.trim() === "") return "json"
   const type = essence(contentType)
   if (type === jsonMediaType) return "json"
-  if (type === Protobuf.mediaType) return "protobuf"
+  if (type === protobufMediaType) return "protobuf"
   return undefined
 }
 
@@ -77,7 +85,7 @@ export const formatOfAccept = (accept: string | undefined): Format => {
     return q !== undefined && Number(q.slice(2)) === 0 ? [] : [type!]
   })
   const json = ranges.some((r) => r === jsonMediaType || r === "application/*" || r === "*/*")
-  const protobuf = ranges.includes(Protobuf.mediaType)
+  const protobuf = ranges.includes(protobufMediaType)
   return protobuf && !json ? "protobuf" : "json"
 }
 
@@ -94,7 +102,7 @@ export const isAcceptable = (accept: string | undefined): boolean => {
     const [type, ...params] = part.split(";").map((s) => s.trim().toLowerCase())
     const q = params.find((p) => p.startsWith("q="))
     if (q !== undefined && Number(q.slice(2)) === 0) return false
-    return type === jsonMediaType || type === Protobuf.mediaType || type === "application/*" || type === "*/*"
+    return type === jsonMediaType || type === protobufMediaType || type === "application/*" || type === "*/*"
   })
 }
 

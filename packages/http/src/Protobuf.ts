@@ -35,7 +35,7 @@ import {
   TimeSchema
 } from "./generated/k8s.io/apimachinery/pkg/apis/meta/v1/generated_pb.js"
 import { TypeMetaSchema, UnknownSchema } from "./generated/k8s.io/apimachinery/pkg/runtime/generated_pb.js"
-import { mediaType as protobufMediaType } from "./internal/protobuf.js"
+import { protobufMediaType } from "./Negotiation.js"
 
 /**
  * @since 0.1.0
