@@ -346,6 +346,16 @@ export const adminUser = { username: "admin", uid: "admin", groups: ["system:mas
 
 const shutdownGraceMillis = 2_000
 
+/**
+ * The first ServiceAccount a Pod runs as. A function of its own: a closure inside `start` would keep
+ * the set (one string per Pod) for as long as the server runs.
+ */
+const withPod = (
+  serviceAccounts: ReadonlyArray<KubeObject.KubeObject>,
+  podServiceAccounts: ReadonlySet<string>
+): KubeObject.KubeObject | undefined =>
+  serviceAccounts.find((sa) => podServiceAccounts.has(`${sa.metadata.namespace}\u0000${sa.metadata.name}`))
+
 const defaultObjects: ReadonlyArray<KubeObject.KubeObject> = [
   { apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } },
   { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: "default" } }
@@ -662,9 +672,8 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
     const podServiceAccounts = new Set(
       pods.map((pod) => `${pod.metadata.namespace}\u0000${KubeObject.podServiceAccountName(pod)}`)
     )
-    const example = serviceAccounts.find((sa) =>
-      podServiceAccounts.has(`${sa.metadata.namespace}\u0000${sa.metadata.name}`)
-    ) ?? serviceAccounts[0] ?? { metadata: { name: "default", namespace: "default" } }
+    const example = withPod(serviceAccounts, podServiceAccounts) ?? serviceAccounts[0] ??
+      { metadata: { name: "default", namespace: "default" } }
     const saName = example.metadata.name ?? "default"
     const saNamespace = example.metadata.namespace ?? "default"
     const examplePod = pods.find((pod) =>
