@@ -34,6 +34,7 @@ import * as Negotiation from "@tokenrequest/http/Negotiation"
 import * as RequestBody from "@tokenrequest/http/RequestBody"
 import * as RequestUrl from "@tokenrequest/http/RequestUrl"
 import * as Routes from "@tokenrequest/http/Routes"
+import * as Status from "@tokenrequest/http/Status"
 import * as Authentication from "./Authentication.js"
 import type * as Authorization from "./Authorization.js"
 import type * as Metrics from "./Metrics.js"
@@ -60,6 +61,8 @@ export interface Options {
   readonly authorizer: Authorization.Authorizer
   readonly metrics: Metrics.Registry
   readonly maxRequestBodyBytes: number
+  /** The handler timeout: a body still incomplete by then is answered `504 Timeout`, as the general path does. */
+  readonly handlerTimeoutMillis: number
   /** Called with the authentication behind every answered review, as `Routes.Options.onReviewed`. */
   readonly onReviewed: (authentication: ReviewToken.Authentication) => void
 }
@@ -217,7 +220,25 @@ export const make = (options: Options): Listener => {
       cleanup()
       res.destroy()
     }
+    const send = (answer: Answer) => {
+      res.writeHead(answer.code, {
+        ...answer.headers,
+        "content-type": Negotiation.jsonMediaType,
+        "content-length": Buffer.byteLength(answer.text)
+      })
+      res.end(answer.text)
+    }
+    // The general path's timeout, for a body that does not arrive (the rest is synchronous).
+    const timer = Number.isFinite(options.handlerTimeoutMillis)
+      ? setTimeout(() => {
+        cleanup()
+        send({ code: 504, text: Status.toJson(Status.handlerTimeout), headers: {} })
+        const info = RequestInfo.resolve("POST", req.url ?? "")
+        metrics.request({ verb: info.verb, resource: resourceLabel(info), code: 504 }, (performance.now() - started) / 1000)
+      }, options.handlerTimeoutMillis)
+      : undefined
     const cleanup = () => {
+      clearTimeout(timer)
       req.off("data", onData)
       req.off("end", onEnd)
       req.off("error", onError)
@@ -233,12 +254,7 @@ export const make = (options: Options): Listener => {
         RequestBody.rememberNodeBody(req, body)
         return next()
       }
-      res.writeHead(answer.code, {
-        ...answer.headers,
-        "content-type": Negotiation.jsonMediaType,
-        "content-length": Buffer.byteLength(answer.text)
-      })
-      res.end(answer.text)
+      send(answer)
       metrics.request({ verb: info.verb, resource: resourceLabel(info), code: answer.code }, (performance.now() - started) / 1000)
     }
     req.on("data", onData)

@@ -630,6 +630,7 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
         authorizer: configuration.authorizer,
         metrics,
         maxRequestBodyBytes: RequestBody.defaultMaxRequestBodyBytes,
+        handlerTimeoutMillis: limits.handlerTimeoutMillis,
         onReviewed: countReview(metrics)
       })
       const general = nodeServer.listeners("request") as Array<http.RequestListener>
