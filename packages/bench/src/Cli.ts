@@ -3,7 +3,7 @@
  * the table on stdout, and the section of `docs/performance.md`.
  *
  * Flags: `--quick`, `--duration S`, `--warmup S`, `--rounds N`, `--connections N`,
- * `--in-process S`, `--objects N`, `--soak S`, `--soak-samples N`, `--workers-duration S`,
+ * `--in-process S`, `--objects N`, `--memory-settle S`, `--soak S`, `--soak-samples N`, `--workers-duration S`,
  * `--only http,lean,inprocess,memory,soak,workers`
  * (`lean` is not in the default set),
  * `--algorithms ES256,RS256`, `--cpu-prof DIR`, `--out FILE`, `--no-write`, `--same-process`.
@@ -65,7 +65,7 @@ export const parse = (
   }
   const known = [
     "quick", "no-write", "same-process", "duration", "warmup", "rounds", "connections", "in-process", "objects",
-    "soak", "soak-samples", "only", "algorithms", "cpu-prof", "out", "workers-duration"
+    "soak", "soak-samples", "only", "algorithms", "cpu-prof", "out", "workers-duration", "memory-settle"
   ]
   for (const name of flags.keys()) if (!known.includes(name)) throw new Error(`unknown flag --${name}`)
   const quick = flags.has("quick") || env["BENCH_QUICK"] === "1"
@@ -95,6 +95,7 @@ export const parse = (
     connections: Math.max(1, number("connections", "BENCH_CONNECTIONS", base.connections, true)),
     inProcessSeconds: number("in-process", "BENCH_IN_PROCESS", base.inProcessSeconds),
     objects: number("objects", "BENCH_OBJECTS", base.objects, true),
+    memorySettleSeconds: number("memory-settle", "BENCH_MEMORY_SETTLE", base.memorySettleSeconds),
     soakSeconds: number("soak", "BENCH_SOAK", base.soakSeconds),
     soakSamples: Math.max(1, number("soak-samples", "BENCH_SOAK_SAMPLES", base.soakSamples, true)),
     workersDurationSeconds: number("workers-duration", "BENCH_WORKERS_DURATION", base.workersDurationSeconds),

@@ -30,6 +30,8 @@ export interface Settings {
   readonly inProcessSeconds: number
   /** Objects in the store for the memory measurement. */
   readonly objects: number
+  /** Idle seconds before the settled memory reading. */
+  readonly memorySettleSeconds: number
   readonly maxRssMiB: number
   readonly soakSeconds: number
   /** Post-collection heap samples over the soak. */
@@ -61,6 +63,7 @@ export const defaults: Omit<Settings, "log"> = {
   rounds: 2,
   inProcessSeconds: 1.5,
   objects: 100_000,
+  memorySettleSeconds: 10,
   maxRssMiB: 150,
   soakSeconds: 60,
   soakSamples: 6,
@@ -83,6 +86,7 @@ export const quick: Partial<Omit<Settings, "log">> = {
   rounds: 1,
   inProcessSeconds: 0.3,
   objects: 10_000,
+  memorySettleSeconds: 1,
   soakSeconds: 3,
   soakSamples: 3,
   workersDurationSeconds: 1
@@ -342,10 +346,14 @@ export const inProcess = async (
  */
 export const memory = async (settings: Settings, keys: Fixture.Keys): Promise<Report.MemoryResult> => {
   settings.log(`memory with ${settings.objects} objects`)
+  // Read twice: right after the start, and once the process has been idle for `memorySettleSeconds`
+  // (V8 keeps the young generation it grew while loading until its memory reducer runs, idle).
   const measureOf = (spec: Target.Spec) =>
     withServers(settings, [spec], async ([server]) => {
       await mintToken(server!)
-      return server!.memory()
+      const started = await server!.memory()
+      await new Promise((resolve) => setTimeout(resolve, settings.memorySettleSeconds * 1000))
+      return { started, settled: await server!.memory() }
     })
   const keyFile = keys.files.ES256
   const empty = await measureOf({ kind: "ours", algorithm: "ES256", keyFile })
@@ -353,11 +361,15 @@ export const memory = async (settings: Settings, keys: Fixture.Keys): Promise<Re
   const baseline = await measureOf({ kind: "baseline", algorithm: "ES256", keyFile })
   return {
     objects: settings.objects,
-    rss: full.rss,
-    heapUsed: full.heapUsed,
-    emptyRss: empty.rss,
-    emptyHeapUsed: empty.heapUsed,
-    baselineRss: baseline.rss,
+    settleSeconds: settings.memorySettleSeconds,
+    rss: full.settled.rss,
+    rssAtStart: full.started.rss,
+    heapUsed: full.settled.heapUsed,
+    emptyRss: empty.settled.rss,
+    emptyRssAtStart: empty.started.rss,
+    emptyHeapUsed: empty.settled.heapUsed,
+    baselineRss: baseline.settled.rss,
+    baselineRssAtStart: baseline.started.rss,
     maxRss: settings.maxRssMiB * 2 ** 20
   }
 }

@@ -117,9 +117,15 @@ export const objects = (count: number): Array<KubeObject> => {
   return result
 }
 
-const memoryNow = (): Memory => {
+/**
+ * Memory after full collections. V8 returns freed pages to the system from a background task a
+ * little after a collection, so the resident set is read after a pause and a second collection.
+ */
+const memoryNow = async (): Promise<Memory> => {
   const gc = (globalThis as { gc?: () => void }).gc
   if (gc !== undefined) {
+    gc()
+    await new Promise((resolve) => setTimeout(resolve, 500))
     gc()
     gc()
   }
@@ -180,7 +186,11 @@ const startBaseline = async (spec: Spec): Promise<{ url: string; close: () => Pr
   }))
 }
 
-const startOurs = async (spec: Spec): Promise<{ url: string; close: () => Promise<void> }> => {
+/**
+ * The start of our server. A function of its own, so that the options (which hold every initial
+ * object) are not in a scope that the running server's closures keep alive.
+ */
+const startingOurs = async (spec: Spec): Promise<Effect.Effect<{ readonly url: string }, unknown, Scope.Scope>> => {
   // Loaded here, so that a baseline process does not carry the server's modules.
   const Server = await import("@tokenrequest/server/Server")
   const options = {
@@ -195,12 +205,14 @@ const startOurs = async (spec: Spec): Promise<{ url: string; close: () => Promis
     ...(spec.tokenCache === false ? { tokenCache: false } : {})
   } as NonNullable<Parameters<typeof Server.start>[0]>
   const workers = spec.workers ?? 1
-  const starting: Effect.Effect<{ readonly url: string }, unknown, Scope.Scope> = workers > 1
-    ? Effect.map(Effect.promise(() => import("@tokenrequest/server/Workers")), (Workers) => Workers.start(options, workers))
-      .pipe(Effect.flatten)
-    : Server.start(options)
+  if (workers <= 1) return Server.start(options)
+  const Workers = await import("@tokenrequest/server/Workers")
+  return Workers.start(options, workers)
+}
+
+const startOurs = async (spec: Spec): Promise<{ url: string; close: () => Promise<void> }> => {
   const scope = Effect.runSync(Scope.make())
-  const running = await Effect.runPromise(Scope.extend(starting, scope)).catch(async (error: unknown) => {
+  const running = await Effect.runPromise(Scope.extend(await startingOurs(spec), scope)).catch(async (error: unknown) => {
     await Effect.runPromise(Scope.close(scope, Exit.void))
     throw error
   })
@@ -219,7 +231,7 @@ export const startInProcess = async (spec: Spec): Promise<Running> => {
     : spec.kind === "lean"
     ? await startLean(spec)
     : await startBaseline(spec)
-  return { spec, url: started.url, memory: async () => memoryNow(), close: started.close }
+  return { spec, url: started.url, memory: memoryNow, close: started.close }
 }
 
 /**
@@ -332,7 +344,7 @@ export const runChild = async (): Promise<void> => {
   }
   process.on("message", (message: ToChild) => {
     if (message.type === "memory") {
-      send({ type: "memory", id: message.id, memory: memoryNow() })
+      void memoryNow().then((memory) => send({ type: "memory", id: message.id, memory }))
       return
     }
     // Closing ends the event loop; exit then writes the CPU profile.
