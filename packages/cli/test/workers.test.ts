@@ -97,14 +97,21 @@ afterAll(async () => {
 }, 30_000)
 
 /** One request on a fresh connection. */
-const callOn = (target: Started, method: string, pathname: string, body?: unknown, token: string | undefined = target.token) =>
+const callOn = (
+  target: Started,
+  method: string,
+  pathname: string,
+  body?: unknown,
+  token: string | undefined = target.token,
+  idleTimeoutMillis = 10_000
+) =>
   Effect.async<{ status: number; body: any; text: string }, Error>((resume) => {
     const payload = body === undefined ? undefined : JSON.stringify(body)
     const req = https.request(`${target.url}${pathname}`, {
       method,
       ca: target.ca,
       agent: false,
-      timeout: 10_000,
+      timeout: idleTimeoutMillis,
       headers: {
         ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
         ...(payload === undefined ? {} : { "content-type": "application/json" })
@@ -125,6 +132,7 @@ const callOn = (target: Started, method: string, pathname: string, body?: unknow
     req.on("timeout", () => req.destroy(new Error(`${method} ${pathname}: timed out`)))
     req.on("error", (e) => resume(Effect.fail(e)))
     req.end(payload)
+    return Effect.sync(() => req.destroy())
   })
 
 const call = (method: string, pathname: string, body?: unknown, token: string | undefined = server!.token) =>
@@ -329,6 +337,36 @@ describe("serve --workers 2", () => {
       assert.deepStrictEqual(workerPids(s.child.pid!).sort(), before.sort())
       for (let i = 0; i < 4; i++) assert.strictEqual((yield* issue("ci", "builder")).status, 201)
     }))
+
+  it.live("a worker that stops answering holds a write up for at most 10 s, then is replaced", () =>
+    Effect.gen(function*() {
+      const s = server!
+      const [stuck] = workerPids(s.child.pid!)
+      process.kill(stuck!, "SIGSTOP")
+      try {
+        // A connection handed to the stopped worker gets no answer (given up after 15 s); the next one
+        // goes to the other worker, whose write waits for the stopped one until it is killed (10 s).
+        let created: { status: number; text: string } | undefined
+        for (let attempt = 0; attempt < 3 && created === undefined; attempt++) {
+          created = yield* callOn(s, "POST", "/api/v1/namespaces/ci/serviceaccounts", {
+            apiVersion: "v1",
+            kind: "ServiceAccount",
+            metadata: { name: "after-stuck" }
+          }, s.token, 30_000).pipe(Effect.timeout("15 seconds"), Effect.orElseSucceed(() => undefined))
+        }
+        assert.strictEqual(created?.status, 201, created?.text)
+      } finally {
+        if (alive(stuck!)) process.kill(stuck!, "SIGCONT")
+      }
+      assert.include(s.stderr(), `worker ${stuck} did not apply a store change in time; restarting it`)
+      yield* Effect.promise(() =>
+        waitFor("a new worker", () => {
+          const now = workerPids(s.child.pid!)
+          return now.length === 2 && !now.includes(stuck!)
+        })
+      )
+      for (let i = 0; i < 4; i++) assert.strictEqual((yield* issue("ci", "after-stuck")).status, 201)
+    }), 60_000)
 
   it.live("SIGTERM stops every worker and exits 0", () =>
     Effect.gen(function*() {
