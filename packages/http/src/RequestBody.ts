@@ -18,7 +18,7 @@ import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { Readable } from "node:stream"
-import { goSyntaxError, jsonTypeName } from "./internal/jsonSyntax.js"
+import { goSyntaxError, jsonTypeName, maxNestingDepth } from "./internal/jsonSyntax.js"
 import * as Negotiation from "./Negotiation.js"
 import * as LazyProtobuf from "./internal/protobuf.js"
 import type * as Protobuf from "./Protobuf.js"
@@ -362,13 +362,32 @@ interface Envelope {
 const unrecognized = (kind: string, error: string, body: Uint8Array) =>
   `the object provided is unrecognized (must be of type ${kind}): ${error} (${summarizeData(body)})`
 
-const openJson = (body: Uint8Array, kind: string): Either.Either<Envelope, string> => {
-  const text = new TextDecoder().decode(body)
-  const syntax = goSyntaxError(text)
-  if (syntax !== undefined) {
-    return Either.left(unrecognized(kind, `couldn't get version/kind; json parse error: ${syntax}`, body))
+const utf8 = new TextDecoder()
+
+/**
+ * `JSON.parse` with Go's syntax errors. Both follow the same grammar (RFC 8259), so the Go-worded
+ * scanner runs only to word a failure — or first, when the text is long enough to nest deeper than
+ * Go's limit, which `JSON.parse` does not have.
+ */
+const parseJson = (text: string): Either.Either<unknown, string> => {
+  if (text.length > maxNestingDepth) {
+    const syntax = goSyntaxError(text)
+    if (syntax !== undefined) return Either.left(syntax)
   }
-  const value: unknown = JSON.parse(text)
+  try {
+    return Either.right(JSON.parse(text) as unknown)
+  } catch (error) {
+    return Either.left(goSyntaxError(text) ?? (error as Error).message)
+  }
+}
+
+const openJson = (body: Uint8Array, kind: string): Either.Either<Envelope, string> => {
+  const text = utf8.decode(body)
+  const parsed = parseJson(text)
+  if (Either.isLeft(parsed)) {
+    return Either.left(unrecognized(kind, `couldn't get version/kind; json parse error: ${parsed.left}`, body))
+  }
+  const value = parsed.right
   if (value === null) return Either.right({ apiVersion: "", kind: "", object: () => ({}) })
   if (typeof value !== "object" || Array.isArray(value)) {
     const error = `json: cannot unmarshal ${jsonTypeName(value)} into Go value of type ${kindMetaType}`
