@@ -58,14 +58,26 @@ export const unverifiedIssuer = (token: string): Option.Option<string> => {
   if (parts.length !== 3) return Option.none()
   const payload = base64url.decodeString(parts[1]!)
   if (payload === undefined) return Option.none()
-  return Option.flatMap(parseJson(payload), (value) => {
-    if (value === null) return Option.some("")
-    if (typeof value !== "object" || Array.isArray(value)) return Option.none()
-    const iss = field(value, "iss")
-    if (iss === undefined || iss === null) return Option.some("")
-    return typeof iss === "string" ? Option.some(iss) : Option.none()
-  })
+  return Option.flatMap(parseJson(payload), issuerOfPayload)
 }
+
+const issuerOfPayload = (value: unknown): Option.Option<string> => {
+  if (value === null) return Option.some("")
+  if (typeof value !== "object" || Array.isArray(value)) return Option.none()
+  const iss = field(value, "iss")
+  if (iss === undefined || iss === null) return Option.some("")
+  return typeof iss === "string" ? Option.some(iss) : Option.none()
+}
+
+/**
+ * `unverifiedIssuer` of a token already parsed: read from the parsed payload when both readings
+ * decode the same bytes (no whitespace, line breaks or padding in the token), else read again.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const unverifiedIssuerOf = (token: string, parsed: ParsedToken): Option.Option<string> =>
+  /[\s=]/.test(token) ? unverifiedIssuer(token) : issuerOfPayload(parsed.payload)
 
 /**
  * `hasCorrectIssuer`: whether an authenticator for `issuers` handles the token at all. A `false`

@@ -109,9 +109,11 @@ const authenticateJwt = (
 ): Effect.Effect<Outcome, ServiceUnavailable, ObjectStore | KeySet | Config> =>
   Effect.gen(function*() {
     const config = yield* Config
-    if (!Jwt.hasCorrectIssuer(token, issuers)) return { _tag: "NotHandled" } as const
+    // `hasCorrectIssuer`, then go-jose's parse: both decline alike, so parse once and read the issuer from it
     const parsed = Jwt.parse(token)
     if (Option.isNone(parsed)) return { _tag: "NotHandled" } as const
+    const unverified = Jwt.unverifiedIssuerOf(token, parsed.value)
+    if (Option.isNone(unverified) || !issuers.includes(unverified.value)) return { _tag: "NotHandled" } as const
     const keys = yield* KeySet
     const verification = yield* keys.verify(parsed.value.signed).pipe(
       Effect.catchTag("KeySetError", (e) =>

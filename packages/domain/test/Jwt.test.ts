@@ -45,6 +45,24 @@ describe("Jwt", () => {
     })
   })
 
+  it.prop(
+    "unverifiedIssuerOf a parsed token reads what unverifiedIssuer reads",
+    [
+      FastCheck.oneof(FastCheck.constant({ iss: "https://issuer" }), FastCheck.json().map((t) => JSON.parse(t) as unknown)),
+      FastCheck.array(FastCheck.tuple(FastCheck.nat(), FastCheck.constantFrom(" ", "\n", "\r", "=", "\t")), { maxLength: 2 })
+    ],
+    ([payload, edits]) => {
+      const text = edits.reduce((t, [at, piece]) => {
+        const i = at % (t.length + 1)
+        return t.slice(0, i) + piece + t.slice(i)
+      }, token(payload))
+      const parsed = Jwt.parse(text)
+      if (Option.isSome(parsed)) {
+        assert.deepStrictEqual(Jwt.unverifiedIssuerOf(text, parsed.value), Jwt.unverifiedIssuer(text))
+      }
+    }
+  )
+
   describe("parse", () => {
     it("reads header, payload and the signing input", () => {
       const parsed = Option.getOrThrow(Jwt.parse(token({ iss: "x" })))
