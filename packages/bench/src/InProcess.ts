@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
 import * as Schema from "effect/Schema"
 import * as Config from "@tokenrequest/domain/Config"
 import * as CreateToken from "@tokenrequest/domain/CreateToken"
@@ -116,7 +117,8 @@ export const operations = async (algorithm: Fixture.Algorithm, pem: string): Pro
     JSON.parse(Fixture.tokenReviewBody(issued.tokenRequest.status.token))
   )
   const reviewProgram = ReviewToken.reviewToken(review)
-  const cachedReviewProgram = Effect.provideService(reviewProgram, TokenCache.TokenCache, TokenCache.unsafeMake())
+  // The cache in the runtime's context, as in a server (not provided anew on every run).
+  const cachedRuntime = Runtime.provideService(await runtime.runtime(), TokenCache.TokenCache, TokenCache.unsafeMake())
   const reviewed = await runtime.runPromise(reviewProgram)
   if (reviewed.status?.authenticated !== true) throw new Error(`in-process review failed: ${JSON.stringify(reviewed.status)}`)
 
@@ -141,7 +143,7 @@ export const operations = async (algorithm: Fixture.Algorithm, pem: string): Pro
     createToken: () => runtime.runSync(issueProgram),
     sign: () => Baseline.issue(options, namespace, name, uid, body, Math.floor(Date.now() / 1000)),
     reviewToken: () => runtime.runSync(reviewProgram),
-    reviewTokenCached: () => runtime.runSync(cachedReviewProgram),
+    reviewTokenCached: () => Runtime.runSync(cachedRuntime)(reviewProgram),
     verify: () => Baseline.review(options, token, [Fixture.issuer], Math.floor(Date.now() / 1000)),
     dispose: () => runtime.dispose()
   }

@@ -75,6 +75,8 @@ export class TokenCache extends Context.Tag("@tokenrequest/domain/TokenCache")<
 >() {}
 
 interface Entry {
+  readonly token: string
+  readonly audiences: string
   readonly verified: Verified
   readonly expiresAt: number
   readonly dependencies: ReadonlyArray<string>
@@ -92,6 +94,10 @@ const dependenciesOf = (claims: DecodedClaims): Array<string> => {
   ]
 }
 
+/** The requested audiences as one key, one-to-one (a JSON array starts with `[`, never with `:`). */
+const audiencesKey = (audiences: ReadonlyArray<string>) =>
+  audiences.length === 1 ? `:${audiences[0]!}` : JSON.stringify(audiences)
+
 /**
  * A cache without a watch (evict by hand). Prefer `layer`, which follows the store.
  *
@@ -101,63 +107,73 @@ const dependenciesOf = (claims: DecodedClaims): Array<string> => {
 export const unsafeMake = (options: Options = {}): TokenCache["Type"] => {
   const ttlMillis = Duration.toMillis(Duration.decode(options.ttl ?? "10 seconds"))
   const capacity = Math.max(0, Math.floor(options.capacity ?? 4096))
-  const entries = new Map<string, Entry>()
-  const index = new Map<string, Set<string>>()
-  const cacheKey = (token: string, audiences: ReadonlyArray<string>) => `${audiences.join("\u0000")}\u0001${token}`
-  const remove = (key: string) => {
-    const entry = entries.get(key)
-    if (entry === undefined) return
-    entries.delete(key)
+  // token → audiences → entry: a lookup hashes the token (once per string) without building a key.
+  // The tokens are kept least recently used first.
+  const entries = new Map<string, Map<string, Entry>>()
+  let count = 0
+  const index = new Map<string, Set<Entry>>()
+  const remove = (entry: Entry) => {
+    const byAudiences = entries.get(entry.token)
+    if (byAudiences?.get(entry.audiences) !== entry) return
+    byAudiences.delete(entry.audiences)
+    if (byAudiences.size === 0) entries.delete(entry.token)
+    count -= 1
     for (const dependency of entry.dependencies) {
-      const keys = index.get(dependency)
-      keys?.delete(key)
-      if (keys?.size === 0) index.delete(dependency)
+      const dependents = index.get(dependency)
+      dependents?.delete(entry)
+      if (dependents?.size === 0) index.delete(dependency)
     }
   }
   return TokenCache.of({
     lookup: (token, audiences, nowMillis) => {
-      const key = cacheKey(token, audiences)
-      const entry = entries.get(key)
+      const byAudiences = entries.get(token)
+      if (byAudiences === undefined) return undefined
+      const entry = byAudiences.get(audiencesKey(audiences))
       if (entry === undefined) return undefined
       if (nowMillis >= entry.expiresAt) {
-        remove(key)
+        remove(entry)
         return undefined
       }
       // Most recently used last.
-      entries.delete(key)
-      entries.set(key, entry)
+      entries.delete(token)
+      entries.set(token, byAudiences)
       return entry.verified
     },
     remember: (token, audiences, verified, nowMillis) => {
       if (ttlMillis <= 0 || capacity === 0) return
-      const key = cacheKey(token, audiences)
-      remove(key)
+      const key = audiencesKey(audiences)
+      const previous = entries.get(token)?.get(key)
+      if (previous !== undefined) remove(previous)
       const exp = verified.claims.exp
       const expiresAt = Math.min(nowMillis + ttlMillis, exp === undefined ? Infinity : (exp + leewaySeconds) * 1000)
       if (expiresAt <= nowMillis) return
-      while (entries.size >= capacity) {
-        const oldest = entries.keys().next()
+      while (count >= capacity) {
+        const oldest = entries.values().next()
         if (oldest.done === true) break
-        remove(oldest.value)
+        for (const entry of [...oldest.value.values()]) remove(entry)
       }
-      const dependencies = dependenciesOf(verified.claims)
-      entries.set(key, { verified, expiresAt, dependencies })
-      for (const dependency of dependencies) {
-        const keys = index.get(dependency)
-        if (keys === undefined) index.set(dependency, new Set([key]))
-        else keys.add(key)
+      const entry: Entry = { token, audiences: key, verified, expiresAt, dependencies: dependenciesOf(verified.claims) }
+      const byAudiences = entries.get(token)
+      if (byAudiences === undefined) entries.set(token, new Map([[key, entry]]))
+      else byAudiences.set(key, entry)
+      count += 1
+      for (const dependency of entry.dependencies) {
+        const dependents = index.get(dependency)
+        if (dependents === undefined) index.set(dependency, new Set([entry]))
+        else dependents.add(entry)
       }
     },
     evict: (kind, namespace, name) => {
-      const keys = index.get(objectKey(kind, namespace, name))
-      if (keys === undefined) return
-      for (const key of [...keys]) remove(key)
+      const dependents = index.get(objectKey(kind, namespace, name))
+      if (dependents === undefined) return
+      for (const entry of [...dependents]) remove(entry)
     },
     clear: () => {
       entries.clear()
       index.clear()
+      count = 0
     },
-    size: () => entries.size
+    size: () => count
   })
 }
 

@@ -177,6 +177,37 @@ describe("TokenCache", () => {
       assert.strictEqual(verifications, before + 1)
     }).pipe(Effect.provide(withCache({ capacity: 2 }))))
 
+  it("keys entries by token and by the exact list of requested audiences", () => {
+    const cache = TokenCache.unsafeMake({ capacity: 3 })
+    const verified = (audiences: ReadonlyArray<string>) =>
+      ({
+        claims: {
+          iss: "i",
+          sub: "s",
+          aud: [],
+          exp: undefined,
+          nbf: undefined,
+          iat: undefined,
+          jti: undefined,
+          kubernetes: { namespace: "default", serviceaccount: { name: "default", uid: "u" } }
+        },
+        audiences
+      }) as unknown as Parameters<typeof cache.remember>[2]
+    cache.remember("t", ["a\u0000b"], verified(["a\u0000b"]), 0)
+    cache.remember("t", ["[\"a\",\"b\"]"], verified(["[\"a\",\"b\"]"]), 0)
+    assert.isUndefined(cache.lookup("t", ["a", "b"], 1))
+    assert.isUndefined(cache.lookup("t", [], 1))
+    assert.deepStrictEqual(cache.lookup("t", ["a\u0000b"], 1)?.audiences, ["a\u0000b"])
+    cache.remember("t", ["a", "b"], verified(["a", "b"]), 0)
+    assert.deepStrictEqual(cache.lookup("t", ["a", "b"], 1)?.audiences, ["a", "b"])
+    assert.strictEqual(cache.size(), 3)
+    // a fourth entry pushes out the least recently used token, with all its audience lists
+    cache.remember("u", ["a"], verified(["a"]), 0)
+    assert.strictEqual(cache.size(), 1)
+    cache.evict("ServiceAccount", "default", "default")
+    assert.strictEqual(cache.size(), 0)
+  })
+
   // With or without the cache, every review answers the same, whatever happens to the objects.
   it.effect.prop(
     "cached reviews answer exactly as uncached ones",
