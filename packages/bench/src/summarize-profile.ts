@@ -8,5 +8,5 @@ import { renderFile } from "./Profile.js"
 const args = process.argv.slice(2)
 const topIndex = args.indexOf("--top")
 const top = topIndex >= 0 ? Number(args[topIndex + 1]) : 40
-const files = args.filter((_, i) => i !== topIndex && i !== topIndex + 1)
+const files = topIndex < 0 ? args : args.filter((_, i) => i !== topIndex && i !== topIndex + 1)
 for (const file of files) process.stdout.write(`${await renderFile(file, top)}\n\n`)
