@@ -58,12 +58,12 @@ export interface Settings {
  */
 export const defaults: Omit<Settings, "log"> = {
   connections: 64,
-  durationSeconds: 5,
+  durationSeconds: 3,
   warmupSeconds: 1,
   rounds: 2,
-  inProcessSeconds: 1.5,
+  inProcessSeconds: 1,
   objects: 100_000,
-  memorySettleSeconds: 10,
+  memorySettleSeconds: 8,
   maxRssMiB: 150,
   soakSeconds: 60,
   soakSamples: 6,
