@@ -9,7 +9,7 @@
 import * as DateTime from "effect/DateTime"
 import * as Schema from "effect/Schema"
 import { BoundObjectReference } from "./BoundObjectReference.js"
-import { emptyRecord, isRecord, keysWithin, stringArray } from "./internal/plainShape.js"
+import { isRecord, keysWithin, openBody, stringArray } from "./internal/plainShape.js"
 import { ObjectMeta } from "./ObjectMeta.js"
 import { format as formatTime, Time } from "./Time.js"
 
@@ -129,23 +129,16 @@ const plainReference = (value: unknown): BoundObjectReference | null | undefined
  * @category decoding
  */
 export const decodeCommonShape = (input: unknown): TokenRequest | undefined => {
-  if (!isRecord(input) || !keysWithin(input, requestKeys)) return undefined
-  const { apiVersion, kind } = input
-  if ((apiVersion !== undefined && typeof apiVersion !== "string") || (kind !== undefined && typeof kind !== "string")) {
-    return undefined
-  }
-  const metadata = input["metadata"] === undefined || input["metadata"] === null ? {} : emptyRecord(input["metadata"])
-  if (metadata === undefined) return undefined
-  const spec = input["spec"] ?? {}
-  if (!isRecord(spec) || !keysWithin(spec, specKeys)) return undefined
+  const body = openBody(input, requestKeys)
+  if (body === undefined || !keysWithin(body.spec, specKeys)) return undefined
+  const { spec } = body
   const audiences = spec["audiences"] === undefined || spec["audiences"] === null ? [] : stringArray(spec["audiences"])
   const expirationSeconds = spec["expirationSeconds"] ?? defaultExpirationSeconds
   const boundObjectRef = plainReference(spec["boundObjectRef"])
   if (audiences === undefined || !Number.isSafeInteger(expirationSeconds) || boundObjectRef === undefined) return undefined
   return {
-    ...(kind === undefined ? {} : { kind }),
-    ...(apiVersion === undefined ? {} : { apiVersion }),
-    metadata,
+    ...body.typeMeta,
+    metadata: body.metadata,
     spec: { audiences, expirationSeconds: expirationSeconds as number, boundObjectRef }
   }
 }

@@ -7,7 +7,7 @@
  */
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { emptyRecord, isRecord, keysWithin, stringArray } from "./internal/plainShape.js"
+import { keysWithin, openBody, stringArray } from "./internal/plainShape.js"
 import { ObjectMeta } from "./ObjectMeta.js"
 import { UserInfo } from "./UserInfo.js"
 
@@ -76,24 +76,13 @@ const specKeys = new Set(["token", "audiences"])
  * @category decoding
  */
 export const decodeCommonShape = (input: unknown): TokenReview | undefined => {
-  if (!isRecord(input) || !keysWithin(input, reviewKeys)) return undefined
-  const { apiVersion, kind } = input
-  if ((apiVersion !== undefined && typeof apiVersion !== "string") || (kind !== undefined && typeof kind !== "string")) {
-    return undefined
-  }
-  const metadata = input["metadata"] === undefined || input["metadata"] === null ? {} : emptyRecord(input["metadata"])
-  if (metadata === undefined) return undefined
-  const spec = input["spec"] ?? {}
-  if (!isRecord(spec) || !keysWithin(spec, specKeys)) return undefined
+  const body = openBody(input, reviewKeys)
+  if (body === undefined || !keysWithin(body.spec, specKeys)) return undefined
+  const { spec } = body
   const token = spec["token"] ?? ""
   const audiences = spec["audiences"] === undefined || spec["audiences"] === null ? [] : stringArray(spec["audiences"])
   if (typeof token !== "string" || audiences === undefined) return undefined
-  return {
-    ...(kind === undefined ? {} : { kind }),
-    ...(apiVersion === undefined ? {} : { apiVersion }),
-    metadata,
-    spec: { token, audiences }
-  }
+  return { ...body.typeMeta, metadata: body.metadata, spec: { token, audiences } }
 }
 
 const answerMetadataKeys = new Set(["creationTimestamp"])

@@ -235,6 +235,36 @@ export const fields: { readonly [K in "TokenRequest" | "TokenReview" | "SelfSubj
 }
 
 /**
+ * How the bodies of TokenRequest and TokenReview are decoded (`RequestBody.DecodeOptions` but the
+ * size limit): kind and version, schema, the plain decoder of the common shape, protobuf message,
+ * sibling kinds and fields.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const bodies = {
+  TokenRequest: {
+    gvk: { ...authenticationGroupVersion, kind: "TokenRequest" },
+    schema: TokenRequest.TokenRequest,
+    decodeCommonShape: TokenRequest.decodeCommonShape,
+    protobuf: "TokenRequest",
+    siblingKinds: authenticationKinds,
+    fields: fields.TokenRequest
+  },
+  TokenReview: {
+    gvk: { ...authenticationGroupVersion, kind: "TokenReview" },
+    schema: TokenReview.TokenReview,
+    decodeCommonShape: TokenReview.decodeCommonShape,
+    protobuf: "TokenReview",
+    siblingKinds: authenticationKinds,
+    fields: fields.TokenReview
+  }
+} as const satisfies {
+  readonly TokenRequest: RequestBody.DecodeOptions<TokenRequest.TokenRequest, typeof TokenRequest.TokenRequest.Encoded>
+  readonly TokenReview: RequestBody.DecodeOptions<TokenReview.TokenReview, typeof TokenReview.TokenReview.Encoded>
+}
+
+/**
  * The `Warning` header for some texts (no header when there are none).
  *
  * @since 0.1.0
@@ -394,13 +424,8 @@ export const createToken = (options: Options = {}) =>
       (note) =>
         Effect.gen(function*() {
           const { object: request, warnings } = yield* RequestBody.decodeWithWarnings({
-            gvk: { ...authenticationGroupVersion, kind: "TokenRequest" },
-            schema: TokenRequest.TokenRequest,
-            decodeCommonShape: TokenRequest.decodeCommonShape,
-            protobuf: "TokenRequest",
-            siblingKinds: authenticationKinds,
-            maxBytes: options.maxRequestBodyBytes,
-            fields: fields.TokenRequest
+            ...bodies.TokenRequest,
+            maxBytes: options.maxRequestBodyBytes
           })
           const bound = request.spec.boundObjectRef
           note.tokenRequest = {
@@ -444,13 +469,8 @@ export const reviewToken = (options: Options = {}) =>
     (note) =>
       Effect.gen(function*() {
         const { object: review, warnings } = yield* RequestBody.decodeWithWarnings({
-          gvk: { ...authenticationGroupVersion, kind: "TokenReview" },
-          schema: TokenReview.TokenReview,
-          decodeCommonShape: TokenReview.decodeCommonShape,
-          protobuf: "TokenReview",
-          siblingKinds: authenticationKinds,
-          maxBytes: options.maxRequestBodyBytes,
-          fields: fields.TokenReview
+          ...bodies.TokenReview,
+          maxBytes: options.maxRequestBodyBytes
         })
         note.tokenReview = { audiences: review.spec.audiences ?? [] }
         const { authentication, tokenReview: reviewed } = yield* ReviewToken.review(review)

@@ -79,23 +79,6 @@ export type Listener = (req: IncomingMessage, res: ServerResponse, next: () => v
 // general path would read the same namespace and name from the same URL.
 const tokenPath = /^\/api\/v1\/namespaces\/([A-Za-z0-9._-]+)\/serviceaccounts\/([A-Za-z0-9._-]+)\/token$/
 
-const decodeOptions = {
-  TokenRequest: {
-    gvk: { ...Routes.authenticationGroupVersion, kind: "TokenRequest" },
-    schema: TokenRequest.TokenRequest,
-    decodeCommonShape: TokenRequest.decodeCommonShape,
-    siblingKinds: ["TokenRequest", "TokenReview", "SelfSubjectReview"],
-    fields: Routes.fields.TokenRequest
-  },
-  TokenReview: {
-    gvk: { ...Routes.authenticationGroupVersion, kind: "TokenReview" },
-    schema: TokenReview.TokenReview,
-    decodeCommonShape: TokenReview.decodeCommonShape,
-    siblingKinds: ["TokenRequest", "TokenReview", "SelfSubjectReview"],
-    fields: Routes.fields.TokenReview
-  }
-} as const
-
 const encodeIssued = (issued: TokenRequest.IssuedTokenRequest) =>
   TokenRequest.encodeIssuedCommonShape(issued) ?? Schema.encodeSync(TokenRequest.IssuedTokenRequest)(issued)
 const encodeReview = (review: TokenReview.TokenReview) =>
@@ -163,7 +146,7 @@ export const make = (options: Options): Listener => {
     Effect.gen(function*() {
       const authenticated = yield* admit(req, info)
       if (authenticated === undefined) return undefined
-      const decoded = RequestBody.decodeJson(decodeOptions.TokenRequest, body, "Warn")
+      const decoded = RequestBody.decodeJson(Routes.bodies.TokenRequest, body, "Warn")
       if (Either.isLeft(decoded) || decoded.right.warnings.length > 0) return undefined
       const request = decoded.right.object
       const namespace = request.metadata.namespace ?? ""
@@ -184,7 +167,7 @@ export const make = (options: Options): Listener => {
     Effect.gen(function*() {
       const authenticated = yield* admit(req, info)
       if (authenticated === undefined) return undefined
-      const decoded = RequestBody.decodeJson(decodeOptions.TokenReview, body, "Warn")
+      const decoded = RequestBody.decodeJson(Routes.bodies.TokenReview, body, "Warn")
       if (Either.isLeft(decoded) || decoded.right.warnings.length > 0) return undefined
       const reviewed = yield* Effect.option(ReviewToken.review(decoded.right.object))
       if (reviewed._tag === "None") return undefined

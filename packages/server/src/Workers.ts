@@ -44,15 +44,7 @@ import * as ServingCertificate from "./ServingCertificate.js"
  * @since 0.1.0
  * @category models
  */
-export interface RunningWorkers {
-  readonly url: string
-  readonly port: number
-  readonly issuers: ReadonlyArray<string>
-  readonly apiAudiences: ReadonlyArray<string>
-  readonly certificateAuthority: string | undefined
-  readonly certificateFile: string | undefined
-  readonly adminToken: Redacted.Redacted<string> | undefined
-  readonly kubeconfig: string
+export interface RunningWorkers extends Omit<Server.RunningServer, "metrics" | "store"> {
   /** The primary's object store with the memory store (write it through the workers' API only). */
   readonly store: ObjectStore["Type"] | undefined
   /** The process ids of the workers alive now. */

@@ -28,3 +28,30 @@ export const emptyRecord = (value: unknown): Record<string, never> | undefined =
   for (const _ in value) return undefined
   return {}
 }
+
+/**
+ * The common opening of a plain object body: only `known` top-level keys, string `apiVersion` and
+ * `kind` when present, no metadata (absent, `null` or `{}`), a spec record (absent or `null`: `{}`).
+ */
+export const openBody = (input: unknown, known: ReadonlySet<string>):
+  | {
+    readonly typeMeta: { readonly kind?: string; readonly apiVersion?: string }
+    readonly metadata: Record<string, never>
+    readonly spec: Record<string, unknown>
+  }
+  | undefined =>
+{
+  if (!isRecord(input) || !keysWithin(input, known)) return undefined
+  const { apiVersion, kind } = input
+  if ((apiVersion !== undefined && typeof apiVersion !== "string") || (kind !== undefined && typeof kind !== "string")) {
+    return undefined
+  }
+  const metadata = input["metadata"] === undefined || input["metadata"] === null ? {} : emptyRecord(input["metadata"])
+  const spec = input["spec"] ?? {}
+  if (metadata === undefined || !isRecord(spec)) return undefined
+  return {
+    typeMeta: { ...(kind === undefined ? {} : { kind }), ...(apiVersion === undefined ? {} : { apiVersion }) },
+    metadata,
+    spec
+  }
+}
