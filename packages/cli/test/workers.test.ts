@@ -9,6 +9,7 @@ import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import * as Etcd from "@tokenrequest/testkit/Etcd"
 import { type ChildProcess, spawn } from "node:child_process"
+import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as https from "node:https"
 import * as os from "node:os"
@@ -422,5 +423,69 @@ describe("serve --workers 2 --store etcd", () => {
       assert.includeMembers(answers, [201])
       assert.strictEqual(answers.filter((code) => code === 201).length, 4, answers.join(","))
       assert.strictEqual(s.stdout().split("\n").filter((l) => l.startsWith("listening on ")).length, 1)
+    }))
+})
+
+describe("serve --workers 2 --service-account-signing-key-file", () => {
+  let keyed: Started | undefined
+  let keyDir = ""
+  let keyFile = ""
+  const generate = () =>
+    crypto.generateKeyPairSync("ec", {
+      namedCurve: "prime256v1",
+      publicKeyEncoding: { type: "spki", format: "pem" },
+      privateKeyEncoding: { type: "sec1", format: "pem" }
+    }).privateKey
+
+  beforeAll(async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tokenrequest-workers-keys-"))
+    keyFile = path.join(dir, "sa.key")
+    fs.writeFileSync(keyFile, generate(), { mode: 0o600 })
+    keyDir = dir
+    keyed = await startServer(["--service-account-signing-key-file", keyFile])
+  }, 120_000)
+
+  afterAll(async () => {
+    if (keyed !== undefined) {
+      const pids = workerPids(keyed.child.pid!)
+      await stopServer(keyed)
+      for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL")
+    }
+    fs.rmSync(keyDir, { recursive: true, force: true })
+  }, 30_000)
+
+  /** The key ids of `count` tokens, each issued on a fresh connection (so by both workers). */
+  const kidsOf = (count: number) =>
+    Effect.gen(function*() {
+      const kids: Array<string> = []
+      for (let i = 0; i < count; i++) {
+        const issued = yield* callOn(keyed!, "POST", "/api/v1/namespaces/ci/serviceaccounts/builder/token", { spec: {} })
+        assert.strictEqual(issued.status, 201, issued.text)
+        kids.push(JSON.parse(Buffer.from(issued.body.status.token.split(".")[0], "base64url").toString()).kid)
+      }
+      return kids
+    })
+
+  it.live("a rotated key file reaches every worker: all sign with the new key, all verify with it", () =>
+    Effect.gen(function*() {
+      const s = keyed!
+      const before = yield* kidsOf(4)
+      assert.lengthOf(new Set(before), 1)
+      fs.writeFileSync(keyFile, generate())
+      s.child.kill("SIGHUP")
+      // every worker has reloaded when a run of fresh connections only sees the new key
+      let after: Array<string> = []
+      for (let i = 0; i < 100; i++) {
+        after = yield* kidsOf(4)
+        if (after.every((kid) => kid !== before[0])) break
+        yield* Effect.sleep("100 millis")
+      }
+      assert.lengthOf(new Set(after), 1)
+      assert.notStrictEqual(after[0], before[0])
+      for (let i = 0; i < 4; i++) {
+        const jwks = yield* callOn(s, "GET", "/openid/v1/jwks")
+        assert.deepStrictEqual(jwks.body.keys.map((key: { kid: string }) => key.kid), [after[0]])
+      }
+      assert.deepStrictEqual(workerPids(s.child.pid!).length, 2)
     }))
 })

@@ -327,12 +327,15 @@ export const start = (
         Effect.mapError((error) => fail(error.message))
       )
     }
-    // All at once: the leader's objects are already in the store, the port and certificate are known.
-    const [first] = yield* Effect.forEach(
-      Array.from({ length: count }, (_, i) => i === 0),
-      launchAndWait,
-      { concurrency: "unbounded" }
-    )
+    // With the memory store all at once: the primary seeded the objects, the port and certificate
+    // are known. With etcd the leader seeds etcd as it starts, so it starts first: the others' first
+    // read of etcd then holds every seeded object (their watch would bring them only a moment later).
+    const [first] = replicated
+      ? yield* Effect.forEach(Array.from({ length: count }, (_, i) => i === 0), launchAndWait, { concurrency: "unbounded" })
+      : [
+        yield* launchAndWait(true),
+        ...(yield* Effect.forEach(Array.from({ length: count - 1 }, () => false), launchAndWait, { concurrency: "unbounded" }))
+      ]
     const lines = banner
     banner = undefined
     for (const line of lines) print(line)

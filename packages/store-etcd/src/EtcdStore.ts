@@ -348,9 +348,16 @@ export const make = (options: Options): Effect.Effect<ObjectStore["Type"], Objec
         const value = encodeObject(stored)
         const response = yield* call(
           "create",
-          () => client.if(etcdKey, "Create", "==", 0).then(client.put(etcdKey).value(value)).commit()
+          () =>
+            client.if(etcdKey, "Create", "==", 0).then(client.put(etcdKey).value(value)).else(client.get(etcdKey))
+              .commit()
         )
         if (!response.succeeded) {
+          // The object in the way goes into the cache now, not when the watch brings it: whoever was
+          // told it exists can read it at once (a server seeding objects another replica created).
+          const existing = response.responses[0]?.response_range?.kvs[0]
+          const decoded = existing === undefined ? undefined : decodeKv(existing)
+          if (decoded !== undefined) applyPut(decoded.kind, etcdKey, decoded.object, BigInt(existing!.mod_revision))
           return yield* new AlreadyExists({ group: "", resource: KubeObject.kinds[kind].resource, name })
         }
         const at = BigInt(response.header.revision)

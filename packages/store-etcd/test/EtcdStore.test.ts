@@ -114,12 +114,13 @@ describe("EtcdStore", () => {
         assert.deepStrictEqual(yield* b.list("ServiceAccount"), yield* a.list("ServiceAccount"))
       })))
 
-  it.live("two replicas creating the same name at once: exactly one wins", () =>
+  it.live("two replicas creating the same name at once: exactly one wins, and the losers read the winner", () =>
     withEtcd((etcd) =>
       Effect.gen(function*() {
         const prefix = `/t-${randomUUID()}`
         const a = yield* store(etcd.endpoint, prefix)
         const b = yield* store(etcd.endpoint, prefix)
+        const loser: Array<typeof a> = []
         for (let i = 0; i < 10; i++) {
           const results = yield* Effect.all(
             [a, b, a, b].map((s) => Effect.either(s.create(object("Secret", "demo", `race-${i}`)))),
@@ -129,6 +130,13 @@ describe("EtcdStore", () => {
           assert.strictEqual(winners.length, 1, `race ${i}`)
           for (const r of results.filter(Either.isLeft)) assert.strictEqual(r.left.message, `secrets "race-${i}" already exists`)
           const uid = winners[0]!.right.metadata.uid
+          // a replica told "already exists" reads the object at once (no waiting for its watch)
+          results.forEach((result, j) => {
+            if (Either.isLeft(result)) loser.push([a, b, a, b][j]!)
+          })
+          for (const replica of loser.splice(0)) {
+            assert.strictEqual(Option.getOrUndefined(yield* replica.get("Secret", "demo", `race-${i}`))?.metadata.uid, uid)
+          }
           yield* eventually(`both replicas hold the winner of race ${i}`, Effect.map(
             Effect.all([a.get("Secret", "demo", `race-${i}`), b.get("Secret", "demo", `race-${i}`)]),
             ([x, y]) => Option.getOrUndefined(x)?.metadata.uid === uid && Option.getOrUndefined(y)?.metadata.uid === uid
