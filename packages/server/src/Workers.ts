@@ -62,9 +62,17 @@ export const workerEntry: string = fileURLToPath(new URL("./worker.js", import.m
 const tag = "tokenrequest/workers" as const
 
 /** The options a worker receives: the serializable part of `Server.Options`. */
-type WorkerOptions = Omit<Server.Options, "print" | "printWarning" | "auditSink" | "objectStore" | "initialObjects"> & {
+type WorkerOptions = Omit<Server.Options, "print" | "printWarning" | "auditSink" | "objectStore" | "initialObjects" | "limits"> & {
   readonly initialObjects?: ReadonlyArray<Wire.Encoded> | undefined
+  /** `Infinity` ("no limit") as the text `"Infinity"`: IPC messages are JSON, which has no infinite numbers. */
+  readonly limits?: Readonly<Record<string, number | "Infinity">> | undefined
 }
+
+const encodeLimits = (limits: Partial<Server.Limits>): Record<string, number | "Infinity"> =>
+  Object.fromEntries(Object.entries(limits).map(([name, value]) => [name, value === Infinity ? "Infinity" : value]))
+
+const decodeLimits = (limits: Readonly<Record<string, number | "Infinity">>): Partial<Server.Limits> =>
+  Object.fromEntries(Object.entries(limits).map(([name, value]) => [name, value === "Infinity" ? Infinity : value]))
 
 type ToWorker =
   | {
@@ -120,6 +128,7 @@ const serializable = (options: Server.Options): WorkerOptions => {
   const {
     auditSink: _auditSink,
     initialObjects,
+    limits,
     objectStore: _objectStore,
     print: _print,
     printWarning: _printWarning,
@@ -127,7 +136,8 @@ const serializable = (options: Server.Options): WorkerOptions => {
   } = options
   return {
     ...rest,
-    ...(initialObjects === undefined ? {} : { initialObjects: initialObjects.map(Wire.encodeObject) })
+    ...(initialObjects === undefined ? {} : { initialObjects: initialObjects.map(Wire.encodeObject) }),
+    ...(limits === undefined ? {} : { limits: encodeLimits(limits) })
   }
 }
 
@@ -412,11 +422,12 @@ export const runWorker = (): void => {
     const m = message as ToWorker
     if (m.op === "stop") return stop()
     if (m.op !== "start") return
-    const { initialObjects, ...rest } = m.options
+    const { initialObjects, limits, ...rest } = m.options
     let seeding = m.adopt
     const options: Server.Options = {
       ...rest,
       ...(initialObjects === undefined ? {} : { initialObjects: initialObjects.map(Wire.decodeObject) }),
+      ...(limits === undefined ? {} : { limits: decodeLimits(limits) }),
       print: m.leader ? (line) => send({ t: tag, op: "print", line } satisfies ToPrimary) : undefined,
       printWarning: m.leader ? (line) => send({ t: tag, op: "warn", line } satisfies ToPrimary) : undefined,
       reloadKeysOnSignal: true,
