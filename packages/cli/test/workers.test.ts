@@ -89,13 +89,15 @@ beforeAll(async () => {
   server = await startServer()
 }, 240_000)
 
-afterAll(async () => {
-  if (server !== undefined) {
-    const pids = workerPids(server.child.pid!)
-    await stopServer(server)
-    for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL")
-  }
-}, 30_000)
+/** Stops a server and kills any worker it left behind. */
+const stopAll = async (s: Started | undefined) => {
+  if (s === undefined) return
+  const pids = workerPids(s.child.pid!)
+  await stopServer(s)
+  for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL")
+}
+
+afterAll(() => stopAll(server), 30_000)
 
 /** One request on a fresh connection. */
 const callOn = (
@@ -446,11 +448,7 @@ describe("serve --workers 2 --service-account-signing-key-file", () => {
   }, 120_000)
 
   afterAll(async () => {
-    if (keyed !== undefined) {
-      const pids = workerPids(keyed.child.pid!)
-      await stopServer(keyed)
-      for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL")
-    }
+    await stopAll(keyed)
     fs.rmSync(keyDir, { recursive: true, force: true })
   }, 30_000)
 
