@@ -124,7 +124,7 @@ const reencoded = (segment: string, bytes: Uint8Array) =>
  * @category parsing
  */
 export const parse = (token: string): Option.Option<ParsedToken> => {
-  const compact = token.replace(/\s/g, "")
+  const compact = /\s/.test(token) ? token.replace(/\s/g, "") : token
   if (compact.startsWith("{")) return Option.none()
   const parts = compact.split(".")
   if (parts.length !== 3) return Option.none()

@@ -178,7 +178,11 @@ const authenticateBound = (
  * @since 0.1.0
  * @category parsing
  */
-export const bearerToken = (token: string): string => token.trim().split(/\s+/)[0] ?? ""
+export const bearerToken = (token: string): string =>
+  // a token without white space is its own first field (the common case: no scan, no array)
+  whiteSpace.test(token) ? (token.trim().split(/\s+/)[0] ?? "") : token
+
+const whiteSpace = /\s/
 
 /**
  * Authenticates a bearer token against the requested audiences (the API audiences when empty), as
