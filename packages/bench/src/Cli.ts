@@ -4,8 +4,7 @@
  *
  * Flags: `--quick`, `--duration S`, `--warmup S`, `--rounds N`, `--connections N`,
  * `--in-process S`, `--objects N`, `--memory-settle S`, `--soak S`, `--soak-samples N`, `--workers-duration S`,
- * `--only http,lean,inprocess,memory,soak,workers`
- * (`lean` is not in the default set),
+ * `--only http,inprocess,memory,soak,workers`,
  * `--algorithms ES256,RS256`, `--cpu-prof DIR`, `--out FILE`, `--no-write`, `--same-process`.
  * Environment: `BENCH_QUICK=1`, `BENCH_DURATION`, `BENCH_WARMUP`, `BENCH_ROUNDS`, `BENCH_CONNECTIONS`,
  * `BENCH_IN_PROCESS`, `BENCH_OBJECTS`, `BENCH_SOAK`. Flags win over the environment.
@@ -37,7 +36,7 @@ export interface Parsed {
   readonly out: string | undefined
 }
 
-const parts = ["http", "lean", "inprocess", "memory", "soak", "workers"] as const
+const parts = ["http", "inprocess", "memory", "soak", "workers"] as const
 
 /**
  * Parses flags and environment into settings. Throws on an unknown flag or a bad number.

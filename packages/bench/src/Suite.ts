@@ -39,7 +39,7 @@ export interface Settings {
   readonly maxSoakGrowthMiB: number
   readonly algorithms: ReadonlyArray<Fixture.Algorithm>
   /** Which parts run. */
-  readonly parts: ReadonlySet<"http" | "lean" | "inprocess" | "memory" | "soak" | "workers">
+  readonly parts: ReadonlySet<"http" | "inprocess" | "memory" | "soak" | "workers">
   /** Measured seconds of one run of the workers comparison (`--only workers`). */
   readonly workersDurationSeconds: number
   /** Start servers in child processes (default) or in this process (smoke test). */
@@ -207,37 +207,30 @@ async (server: Target.Running) => {
 export const http = (
   settings: Settings,
   keys: Fixture.Keys,
-  algorithm: Fixture.Algorithm,
-  ourKind: "ours" | "lean" = "ours"
+  algorithm: Fixture.Algorithm
 ) =>
   withServers(
     settings,
     [
       { kind: "baseline", algorithm, keyFile: keys.files[algorithm] },
-      { kind: ourKind, algorithm, keyFile: keys.files[algorithm] },
+      { kind: "ours", algorithm, keyFile: keys.files[algorithm] },
       // Our server with its token cache off: the uncached review.
-      ...(ourKind === "ours" ? [{ kind: ourKind, algorithm, keyFile: keys.files[algorithm], tokenCache: false }] : [])
+      { kind: "ours", algorithm, keyFile: keys.files[algorithm], tokenCache: false }
     ],
     async ([baseline, ours, uncached]): Promise<Array<Report.Comparison>> => {
-      const suffix = ourKind === "lean" ? " (lean: programs on node:http)" : ""
       const tokens = new Map<Target.Running, string>()
-      for (const server of [baseline!, ours!, ...(uncached ? [uncached] : [])]) {
+      for (const server of [baseline!, ours!, uncached!]) {
         const token = await mintToken(server)
         tokens.set(server, token)
         await checkReview(server, reviewRequest(token))
       }
       const review = loadMeasure(settings, (server) => reviewRequest(tokens.get(server)!))
-      settings.log(`issuance ${algorithm}${suffix}`)
+      settings.log(`issuance ${algorithm}`)
       const issuance = await alternate(settings.rounds, ours!, baseline!, loadMeasure(settings, () => issuanceRequest))
-      if (uncached === undefined) {
-        settings.log(`review ${algorithm}${suffix}`)
-        const reviewed = await alternate(settings.rounds, ours!, baseline!, review)
-        return [{ name: `issuance ${algorithm}${suffix}`, ...issuance }, { name: `review ${algorithm}${suffix}`, ...reviewed }]
-      }
       settings.log(`review ${algorithm}, token cache off`)
-      const reviewUncached = await alternate(settings.rounds, uncached, baseline!, review)
+      const reviewUncached = await alternate(settings.rounds, uncached!, baseline!, review)
       settings.log(`review ${algorithm}, cached vs uncached (both ours)`)
-      const reviewCached = await alternate(settings.rounds, ours!, uncached, review)
+      const reviewCached = await alternate(settings.rounds, ours!, uncached!, review)
       return [
         {
           name: `issuance ${algorithm}`,
@@ -437,9 +430,6 @@ export const run = async (
     for (const algorithm of settings.algorithms) {
       if (settings.parts.has("http")) {
         httpResults.push(...(await attempt(`HTTP ${algorithm}`, () => http(settings, keys, algorithm)) ?? []))
-      }
-      if (settings.parts.has("lean")) {
-        httpResults.push(...(await attempt(`lean ${algorithm}`, () => http(settings, keys, algorithm, "lean")) ?? []))
       }
     }
     for (const algorithm of settings.algorithms) {

@@ -27,7 +27,7 @@ import * as Fixture from "./Fixture.js"
  * @since 0.1.0
  * @category models
  */
-export type Kind = "ours" | "baseline" | "lean"
+export type Kind = "ours" | "baseline"
 
 /**
  * What to start.
@@ -160,13 +160,6 @@ const listen = async (
   }
 }
 
-const startLean = async (spec: Spec): Promise<{ url: string; close: () => Promise<void> }> => {
-  // Loaded here, so that other processes do not carry its modules.
-  const Lean = await import("./Lean.js")
-  const lean = await Lean.make(spec.keyFile, objects(spec.objects ?? 0))
-  return listen(lean.listener, lean.dispose)
-}
-
 const startBaseline = async (spec: Spec): Promise<{ url: string; close: () => Promise<void> }> => {
   const key = Baseline.makeKey(spec.algorithm, fs.readFileSync(spec.keyFile, "utf8"))
   const serviceAccounts = new Map<string, string>([
@@ -228,8 +221,6 @@ const startOurs = async (spec: Spec): Promise<{ url: string; close: () => Promis
 export const startInProcess = async (spec: Spec): Promise<Running> => {
   const started = spec.kind === "ours"
     ? await startOurs(spec)
-    : spec.kind === "lean"
-    ? await startLean(spec)
     : await startBaseline(spec)
   return { spec, url: started.url, memory: memoryNow, close: started.close }
 }

@@ -11,7 +11,6 @@ export * as Fixture from "./Fixture.js"
 /** @since 0.1.0 */
 export * as InProcess from "./InProcess.js"
 /** @since 0.1.0 */
-export * as Lean from "./Lean.js"
 /** @since 0.1.0 */
 export * as Load from "./Load.js"
 /** @since 0.1.0 */
