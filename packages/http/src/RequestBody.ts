@@ -247,17 +247,23 @@ export const readBody = (
         return size > maxBytes ? Effect.fail(tooLarge()) : Effect.succeed({ size, chunks: Chunk.append(acc.chunks, chunk) })
       }),
       Effect.map(({ chunks, size }) => {
-        const out = new Uint8Array(size)
-        let offset = 0
-        for (const chunk of chunks) {
-          out.set(chunk, offset)
-          offset += chunk.length
-        }
+        const out = concatenate(chunks, size)
         bodiesRead.set(request, out)
         return out
       })
     )
   })
+
+/** The chunks of a body, `size` bytes in all, as one array. */
+const concatenate = (chunks: Iterable<Uint8Array>, size: number): Uint8Array => {
+  const out = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.length
+  }
+  return out
+}
 
 /** The bodies read so far, by request. */
 const bodiesRead = new WeakMap<HttpServerRequest.HttpServerRequest, Uint8Array>()
@@ -319,12 +325,7 @@ const readNodeBody = (
     function onEnd() {
       onReadable()
       if (size > maxBytes) return
-      const out = new Uint8Array(size)
-      let offset = 0
-      for (const chunk of chunks) {
-        out.set(chunk, offset)
-        offset += chunk.length
-      }
+      const out = concatenate(chunks, size)
       bodiesRead.set(request, out)
       settle(Effect.succeed(out))
     }

@@ -380,19 +380,12 @@ export const layer = (options: Options = {}): Layer.Layer<FakeApiServer, StartEr
  * @since 0.1.0
  * @category models
  */
-export interface Handle {
-  readonly url: string
-  readonly port: number
-  /** The admin bearer token. */
-  readonly token: string
-  /** PEM of the serving certificate (`undefined` with `tls: false`). */
-  readonly caCertificate: string | undefined
-  readonly kubeconfig: string
-  /** Removed on close. */
-  readonly kubeconfigPath: string
-  readonly issuer: string
-  readonly issuers: ReadonlyArray<string>
-  readonly apiAudiences: ReadonlyArray<string>
+export interface Handle extends
+  Pick<
+    Running,
+    "url" | "port" | "token" | "caCertificate" | "kubeconfig" | "kubeconfigPath" | "issuer" | "issuers" | "apiAudiences"
+  >
+{
   /** The Effect form, to use the store or the manual clock directly. */
   readonly running: Running
   /** Creates an object (fresh `uid`), resolving to it as stored; rejects on a conflict or a bad object. */
