@@ -14,7 +14,7 @@ import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { bin, serve } from "./server.js"
+import { bin, serve, stopChild } from "./server.js"
 
 const outcomes = (report: Report.Report) => Object.fromEntries(report.results.map((r) => [r.id, r.outcome]))
 
@@ -101,16 +101,7 @@ const signerServe = () =>
           stdio: ["ignore", "ignore", "pipe"]
         })
       ),
-      (c) =>
-        Effect.async<void>((resume) => {
-          if (c.exitCode !== null || c.signalCode !== null) return resume(Effect.void)
-          const timer = setTimeout(() => c.kill("SIGKILL"), 5_000)
-          c.once("exit", () => {
-            clearTimeout(timer)
-            resume(Effect.void)
-          })
-          c.kill("SIGTERM")
-        })
+      stopChild
     )
     let stderr = ""
     child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))

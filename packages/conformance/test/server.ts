@@ -7,7 +7,7 @@ import * as Kubeconfig from "@tokenrequest/conformance/Kubeconfig"
 import type { Endpoint } from "@tokenrequest/conformance/Endpoint"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import { spawn } from "node:child_process"
+import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -22,6 +22,18 @@ export interface Served {
   readonly kubeconfig: string
   readonly dir: string
 }
+
+/** Stops a child process: SIGTERM, then SIGKILL after 5 s; done at once when it already exited. */
+export const stopChild = (c: ChildProcess): Effect.Effect<void> =>
+  Effect.async<void>((resume) => {
+    if (c.exitCode !== null || c.signalCode !== null) return resume(Effect.void)
+    const timer = setTimeout(() => c.kill("SIGKILL"), 5_000)
+    c.once("exit", () => {
+      clearTimeout(timer)
+      resume(Effect.void)
+    })
+    c.kill("SIGTERM")
+  })
 
 /** Starts `tokenrequest serve` with extra flags; resolves once `listening on <url>` was printed. */
 export const serve = (flags: ReadonlyArray<string> = []): Effect.Effect<Served, Error, Scope.Scope> =>
@@ -39,16 +51,7 @@ export const serve = (flags: ReadonlyArray<string> = []): Effect.Effect<Served, 
           stdio: ["ignore", "pipe", "pipe"]
         })
       ),
-      (c) =>
-        Effect.async<void>((resume) => {
-          if (c.exitCode !== null || c.signalCode !== null) return resume(Effect.void)
-          const timer = setTimeout(() => c.kill("SIGKILL"), 5_000)
-          c.once("exit", () => {
-            clearTimeout(timer)
-            resume(Effect.void)
-          })
-          c.kill("SIGTERM")
-        })
+      stopChild
     )
     let stderr = ""
     child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))

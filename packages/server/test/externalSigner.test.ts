@@ -33,18 +33,22 @@ const objects = [
   { apiVersion: "v1", kind: "Pod", metadata: { name: "web", namespace: "ns", uid: "11111111-2222-3333-4444-555555555555" }, spec: { serviceAccountName: "sa" } }
 ] as const
 
+/** The reference server signing through the signer at `socket`. */
+const serverSigningThrough = (socket: string) =>
+  Server.start({
+    port: 0,
+    serviceAccountIssuer: ["https://issuer.test"],
+    apiAudiences: ["api"],
+    adminToken: "admin",
+    serviceAccountSigningEndpoint: socket,
+    initialObjects: objects as any
+  })
+
 describe("--service-account-signing-endpoint", () => {
   it.live("TokenRequest is signed through the socket, reviewed, and published", () =>
     Effect.gen(function*() {
       const { socket, running } = yield* signer(86400)
-      const server = yield* Server.start({
-        port: 0,
-        serviceAccountIssuer: ["https://issuer.test"],
-        apiAudiences: ["api"],
-        adminToken: "admin",
-        serviceAccountSigningEndpoint: socket,
-        initialObjects: objects as any
-      })
+      const server = yield* serverSigningThrough(socket)
       const reply = yield* call(server, "POST", "/api/v1/namespaces/ns/serviceaccounts/sa/token", { spec: { expirationSeconds: 7200 } })
       assert.strictEqual(reply.status, 201)
       const token: string = reply.json.status.token
@@ -64,14 +68,7 @@ describe("--service-account-signing-endpoint", () => {
   it.live("the signer's maximum caps requested and extended expiration", () =>
     Effect.gen(function*() {
       const { socket } = yield* signer(86400)
-      const server = yield* Server.start({
-        port: 0,
-        serviceAccountIssuer: ["https://issuer.test"],
-        apiAudiences: ["api"],
-        adminToken: "admin",
-        serviceAccountSigningEndpoint: socket,
-        initialObjects: objects as any
-      })
+      const server = yield* serverSigningThrough(socket)
       const long = yield* call(server, "POST", "/api/v1/namespaces/ns/serviceaccounts/sa/token", { spec: { expirationSeconds: 200000 } })
       const claims = (t: string) => JSON.parse(Buffer.from(t.split(".")[1]!, "base64url").toString())
       const c1 = claims(long.json.status.token)

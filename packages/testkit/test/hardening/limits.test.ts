@@ -26,6 +26,30 @@ import {
 
 const jsonHeaders = [["Content-Type", "application/json"]] as const
 
+/**
+ * Opens 40 connections to a server that allows 20: at least 20 must be closed by the server within
+ * 5 s; then all are closed.
+ */
+const overConnectionLimit = (port: number) =>
+  Effect.gen(function*() {
+    const sockets = yield* Effect.promise(() =>
+      Promise.all(
+        Array.from({ length: 40 }, () =>
+          new Promise<net.Socket>((resolve) => {
+            const s = net.connect(port, "127.0.0.1", () => resolve(s))
+            s.on("error", () => resolve(s))
+          })
+        )
+      )
+    )
+    const closedCount = () => sockets.filter((s) => s.destroyed || s.readableEnded).length
+    for (let i = 0; i < 100 && closedCount() < 20; i++) yield* Effect.sleep("50 millis")
+    const closed = closedCount()
+    assert.isAtLeast(closed, 20, `${closed} of 40 connections refused`)
+    for (const s of sockets) s.destroy()
+    yield* Effect.sleep("100 millis")
+  })
+
 describe("limits: in-process token API", () => {
   layer(
     serveApp(ports(), {
@@ -220,22 +244,7 @@ describe("limits: in-process token API", () => {
     it.effect("connection count: connections beyond the limit are refused, the server answers again after", () =>
       Effect.gen(function*() {
         const { port, url } = yield* App
-        const sockets = yield* Effect.promise(() =>
-          Promise.all(
-            Array.from({ length: 40 }, () =>
-              new Promise<net.Socket>((resolve) => {
-                const s = net.connect(port, "127.0.0.1", () => resolve(s))
-                s.on("error", () => resolve(s))
-              })
-            )
-          )
-        )
-        const closedCount = () => sockets.filter((s) => s.destroyed || s.readableEnded).length
-        for (let i = 0; i < 100 && closedCount() < 20; i++) yield* Effect.sleep("50 millis")
-        const closed = closedCount()
-        assert.isAtLeast(closed, 20, `${closed} of 40 connections refused`)
-        for (const s of sockets) s.destroy()
-        yield* Effect.sleep("100 millis")
+        yield* overConnectionLimit(port)
         const after = yield* Effect.promise(() => postJson(url + tokenPath(), {}))
         assert.strictEqual(after.status, 201)
       }))
@@ -303,22 +312,7 @@ describe("limits: reference server listener", () => {
     it.effect("connection count: connections beyond the limit are closed at once; service continues", () =>
       Effect.gen(function*() {
         const { adminToken, port, url } = yield* Reference
-        const sockets = yield* Effect.promise(() =>
-          Promise.all(
-            Array.from({ length: 40 }, () =>
-              new Promise<net.Socket>((resolve) => {
-                const s = net.connect(port, "127.0.0.1", () => resolve(s))
-                s.on("error", () => resolve(s))
-              })
-            )
-          )
-        )
-        const closedCount = () => sockets.filter((s) => s.destroyed || s.readableEnded).length
-        for (let i = 0; i < 100 && closedCount() < 20; i++) yield* Effect.sleep("50 millis")
-        const closed = closedCount()
-        assert.isAtLeast(closed, 20, `${closed} of 40 connections refused`)
-        for (const s of sockets) s.destroy()
-        yield* Effect.sleep("100 millis")
+        yield* overConnectionLimit(port)
         const after = yield* Effect.promise(() => postJson(url + tokenPath(), {}, { authorization: `Bearer ${adminToken}` }))
         assert.strictEqual(after.status, 201)
       }))
