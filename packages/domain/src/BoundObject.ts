@@ -4,7 +4,8 @@
  *
  * @since 0.1.0
  */
-import * as Effect from "effect/Effect"
+import type * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type { BoundObjectReference } from "./BoundObjectReference.js"
 import type { InternalError, ServiceUnavailable } from "./Errors.js"
@@ -12,7 +13,8 @@ import { BadRequest, Conflict, NotFound } from "./Errors.js"
 import { goQuote } from "./FieldError.js"
 import { fromStoreError } from "./internal/storeError.js"
 import * as KubeObject from "./KubeObject.js"
-import { ObjectStore } from "./ObjectStore.js"
+import type { ObjectStore } from "./ObjectStore.js"
+import * as Steps from "./Steps.js"
 
 /**
  * `schema.GroupVersionKind`.
@@ -114,21 +116,63 @@ export const uidConflict = (gvk: GroupVersionKind, name: string, requestedUid: s
       `the UID in the bound object reference (${requestedUid}) does not match the UID in record. The object might have been deleted and then recreated`
   })
 
-const lookup = (kind: KubeObject.ObjectKind, namespace: string, name: string) =>
-  Effect.flatMap(ObjectStore, (store) => store.get(kind, namespace, name)).pipe(
-    Effect.mapError(fromStoreError)
-  )
-
-const require = (kind: KubeObject.ObjectKind, namespace: string, name: string) =>
-  Effect.flatMap(
-    lookup(kind, namespace, name),
-    Option.match({
-      onNone: () => Effect.fail(new NotFound({ group: "", resource: KubeObject.kinds[kind].resource, name })),
-      onSome: Effect.succeed
-    })
-  )
+function* require(kind: KubeObject.ObjectKind, namespace: string, name: string) {
+  const found = yield* Steps.orFail(Either.mapLeft(yield* Steps.get(kind, namespace, name), fromStoreError))
+  if (Option.isNone(found)) {
+    return yield* Steps.fail(new NotFound({ group: "", resource: KubeObject.kinds[kind].resource, name }))
+  }
+  return found.value
+}
 
 const uidOf = (object: KubeObject.KubeObject) => object.metadata.uid ?? ""
+
+/**
+ * Step T11 as steps (see `Steps`): resolves the reference of a request for the service account
+ * `serviceAccount` in `namespace`. No reference → unbound.
+ *
+ * @since 0.1.0
+ * @category rules
+ */
+export function* resolveSteps(
+  namespace: string,
+  serviceAccount: string,
+  ref: BoundObjectReference | null | undefined
+): Steps.Steps<Binding, ResolveError> {
+  if (ref === null || ref === undefined) return unbound
+  const name = ref.name ?? ""
+  const gvk = groupVersionKind(ref.apiVersion ?? "", ref.kind ?? "")
+  let binding: Binding
+  let uid: string
+  if (gvk.group === "" && gvk.kind === "Pod") {
+    const pod = yield* require("Pod", namespace, name)
+    if (KubeObject.podServiceAccountName(pod) !== serviceAccount) {
+      return yield* Steps.fail(new BadRequest({ reason: podServiceAccountMismatch(serviceAccount) }))
+    }
+    uid = uidOf(pod)
+    const nodeName = KubeObject.podNodeName(pod)
+    let node: ObjectReference | undefined
+    if (nodeName !== "") {
+      const found = yield* Steps.orFail(Either.mapLeft(yield* Steps.get("Node", "", nodeName), fromStoreError))
+      node = { name: nodeName, uid: Option.isSome(found) ? uidOf(found.value) : "" }
+    }
+    binding = { pod: { name: pod.metadata.name ?? name, uid }, node }
+  } else if (gvk.group === "" && gvk.kind === "Secret") {
+    const secret = yield* require("Secret", namespace, name)
+    uid = uidOf(secret)
+    binding = { secret: { name: secret.metadata.name ?? name, uid } }
+  } else if (gvk.group === "" && gvk.kind === "Node") {
+    const node = yield* require("Node", "", name)
+    uid = uidOf(node)
+    binding = { node: { name: node.metadata.name ?? name, uid } }
+  } else {
+    return yield* Steps.fail(
+      new BadRequest({ reason: `cannot bind token to object of type ${formatGroupVersionKind(gvk)}` })
+    )
+  }
+  const requestedUid = ref.uid ?? ""
+  if (requestedUid !== "" && requestedUid !== uid) return yield* Steps.fail(uidConflict(gvk, name, requestedUid))
+  return binding
+}
 
 /**
  * Step T11: resolves the reference of a request for the service account `serviceAccount` in
@@ -142,42 +186,4 @@ export const resolve = (
   serviceAccount: string,
   ref: BoundObjectReference | null | undefined
 ): Effect.Effect<Binding, ResolveError, ObjectStore> =>
-  Effect.gen(function*() {
-    if (ref === null || ref === undefined) return unbound
-    const name = ref.name ?? ""
-    const gvk = groupVersionKind(ref.apiVersion ?? "", ref.kind ?? "")
-    let binding: Binding
-    let uid: string
-    if (gvk.group === "" && gvk.kind === "Pod") {
-      const pod = yield* require("Pod", namespace, name)
-      if (KubeObject.podServiceAccountName(pod) !== serviceAccount) {
-        return yield* Effect.fail(new BadRequest({ reason: podServiceAccountMismatch(serviceAccount) }))
-      }
-      uid = uidOf(pod)
-      const nodeName = KubeObject.podNodeName(pod)
-      let node: ObjectReference | undefined
-      if (nodeName !== "") {
-        const found = yield* lookup("Node", "", nodeName)
-        node = Option.match(found, {
-          onNone: () => ({ name: nodeName, uid: "" }),
-          onSome: (n) => ({ name: nodeName, uid: uidOf(n) })
-        })
-      }
-      binding = { pod: { name: pod.metadata.name ?? name, uid }, node }
-    } else if (gvk.group === "" && gvk.kind === "Secret") {
-      const secret = yield* require("Secret", namespace, name)
-      uid = uidOf(secret)
-      binding = { secret: { name: secret.metadata.name ?? name, uid } }
-    } else if (gvk.group === "" && gvk.kind === "Node") {
-      const node = yield* require("Node", "", name)
-      uid = uidOf(node)
-      binding = { node: { name: node.metadata.name ?? name, uid } }
-    } else {
-      return yield* Effect.fail(
-        new BadRequest({ reason: `cannot bind token to object of type ${formatGroupVersionKind(gvk)}` })
-      )
-    }
-    const requestedUid = ref.uid ?? ""
-    if (requestedUid !== "" && requestedUid !== uid) return yield* Effect.fail(uidConflict(gvk, name, requestedUid))
-    return binding
-  })
+  Steps.toEffect(() => resolveSteps(namespace, serviceAccount, ref))

@@ -6,6 +6,7 @@
  */
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Audiences from "./Audiences.js"
 import * as BoundObject from "./BoundObject.js"
@@ -15,12 +16,13 @@ import type { BadRequest, Invalid, UnknownReason } from "./Errors.js"
 import type { ServiceUnavailable } from "./Errors.js"
 import { Conflict, InternalError, NotFound } from "./Errors.js"
 import * as Expiration from "./Expiration.js"
-import { IdGenerator } from "./IdGenerator.js"
+import type { IdGenerator } from "./IdGenerator.js"
 import { fromStoreError } from "./internal/storeError.js"
-import { ObjectStore } from "./ObjectStore.js"
+import type { ObjectStore } from "./ObjectStore.js"
 import type { IssuedTokenRequest, TokenRequest } from "./TokenRequest.js"
 import { apiVersion } from "./TokenRequest.js"
-import { TokenSigner } from "./TokenSigner.js"
+import type { TokenSigner } from "./TokenSigner.js"
+import * as Steps from "./Steps.js"
 import * as Validation from "./Validation.js"
 
 /**
@@ -64,6 +66,93 @@ export const uidConflict = (name: string, requestedUid: string, serviceAccountUi
   })
 
 /**
+ * `createToken` as steps (see `Steps`), with the configuration given.
+ *
+ * @since 0.1.0
+ * @category programs
+ */
+export function* createTokenSteps(
+  config: Config["Type"],
+  namespace: string,
+  name: string,
+  request: TokenRequest
+): Steps.Steps<Issued, CreateTokenError> {
+  // T1–T3
+  yield* Steps.orFail(Validation.validateMetadata(namespace, name, request))
+  // T4
+  const found = yield* Steps.orFail(Either.mapLeft(yield* Steps.get("ServiceAccount", namespace, name), fromStoreError))
+  if (Option.isNone(found)) {
+    return yield* Steps.fail(new NotFound({ group: "", resource: "serviceaccounts", name }))
+  }
+  const serviceAccountUid = found.value.metadata.uid ?? ""
+  // T5
+  const requestedUid = request.metadata.uid ?? ""
+  if (requestedUid !== "" && requestedUid !== serviceAccountUid) {
+    return yield* Steps.fail(uidConflict(name, requestedUid, serviceAccountUid))
+  }
+  // T6
+  const audiences = Audiences.defaulted(request.spec.audiences, config.apiAudiences)
+  // T8
+  // One reading, in whole seconds: every time on the wire (NumericDates, metav1.Time) has second precision.
+  const nowMillis = Math.floor((yield* Steps.nowMillis()) / 1000) * 1000
+  const now = DateTime.unsafeMake(nowMillis)
+  // T9
+  yield* Steps.orFail(Validation.validate(request))
+  // T11
+  const binding = yield* BoundObject.resolveSteps(namespace, name, request.spec.boundObjectRef)
+  // T12
+  const clamped = Expiration.clamp(request.spec.expirationSeconds, config.maxExpirationSeconds)
+  // T13
+  const lifetime = Expiration.extend({
+    expirationSeconds: clamped.expirationSeconds,
+    extendExpiration: config.extendExpiration,
+    maxExtendedExpirationSeconds: config.maxExtendedExpirationSeconds,
+    podBound: binding.pod !== undefined,
+    audiences,
+    apiAudiences: config.apiAudiences
+  })
+  // T14
+  const jti = yield* Steps.nextId()
+  const claims = yield* Steps.orFail(Claims.make({
+    issuer: config.issuers[0],
+    namespace,
+    serviceAccount: { name, uid: serviceAccountUid },
+    audiences,
+    binding,
+    lifetime,
+    now,
+    jti
+  }))
+  // T15
+  const token = yield* Steps.orFail(Either.mapLeft(
+    yield* Steps.sign(Claims.serialize(claims)),
+    (e) => new InternalError({ error: `failed to generate token: ${e.description}` })
+  ))
+  // T16
+  const tokenRequest: IssuedTokenRequest = {
+    kind: "TokenRequest",
+    apiVersion,
+    metadata: {
+      ...request.metadata,
+      name,
+      namespace,
+      uid: requestedUid !== "" ? requestedUid : serviceAccountUid,
+      creationTimestamp: now
+    },
+    spec: {
+      audiences,
+      expirationSeconds: clamped.expirationSeconds,
+      boundObjectRef: request.spec.boundObjectRef
+    },
+    status: {
+      token,
+      expirationTimestamp: DateTime.unsafeMake(nowMillis + clamped.expirationSeconds * 1000)
+    }
+  }
+  return { tokenRequest, warnings: Option.toArray(clamped.warning), jti }
+}
+
+/**
  * Issues a token for the service account `name` in `namespace`.
  *
  * Steps (semantics §4): T1–T3 metadata checks; T4 ServiceAccount lookup; T5 UID precondition; T6
@@ -79,80 +168,10 @@ export const createToken = (
   name: string,
   request: TokenRequest
 ): Effect.Effect<Issued, CreateTokenError, ObjectStore | TokenSigner | IdGenerator | Config> =>
-  Effect.gen(function*() {
-    const config = yield* Config
-    // T1–T3
-    yield* Validation.validateMetadata(namespace, name, request)
-    // T4
-    const store = yield* ObjectStore
-    const found = yield* Effect.mapError(store.get("ServiceAccount", namespace, name), fromStoreError)
-    if (Option.isNone(found)) {
-      return yield* Effect.fail(new NotFound({ group: "", resource: "serviceaccounts", name }))
-    }
-    const serviceAccount = found.value
-    const serviceAccountUid = serviceAccount.metadata.uid ?? ""
-    // T5
-    const requestedUid = request.metadata.uid ?? ""
-    if (requestedUid !== "" && requestedUid !== serviceAccountUid) {
-      return yield* Effect.fail(uidConflict(name, requestedUid, serviceAccountUid))
-    }
-    // T6
-    const audiences = Audiences.defaulted(request.spec.audiences, config.apiAudiences)
-    // T8
-    // One reading, in whole seconds: every time on the wire (NumericDates, metav1.Time) has second precision.
-    const now = DateTime.unsafeMake(Math.floor(DateTime.toEpochMillis(yield* DateTime.now) / 1000) * 1000)
-    // T9
-    yield* Validation.validate(request)
-    // T11
-    const binding = yield* BoundObject.resolve(namespace, name, request.spec.boundObjectRef)
-    // T12
-    const clamped = Expiration.clamp(request.spec.expirationSeconds, config.maxExpirationSeconds)
-    // T13
-    const lifetime = Expiration.extend({
-      expirationSeconds: clamped.expirationSeconds,
-      extendExpiration: config.extendExpiration,
-      maxExtendedExpirationSeconds: config.maxExtendedExpirationSeconds,
-      podBound: binding.pod !== undefined,
-      audiences,
-      apiAudiences: config.apiAudiences
-    })
-    // T14
-    const jti = yield* Effect.flatMap(IdGenerator, (ids) => ids.next)
-    const claims = yield* Claims.make({
-      issuer: config.issuers[0],
-      namespace,
-      serviceAccount: { name, uid: serviceAccountUid },
-      audiences,
-      binding,
-      lifetime,
-      now,
-      jti
-    })
-    // T15
-    const signer = yield* TokenSigner
-    const token = yield* signer.sign(Claims.serialize(claims)).pipe(
-      Effect.mapError((e) => new InternalError({ error: `failed to generate token: ${e.description}` }))
-    )
-    // T16
-    const tokenRequest: IssuedTokenRequest = {
-      kind: "TokenRequest",
-      apiVersion,
-      metadata: {
-        ...request.metadata,
-        name,
-        namespace,
-        uid: requestedUid !== "" ? requestedUid : serviceAccountUid,
-        creationTimestamp: DateTime.toUtc(now)
-      },
-      spec: {
-        audiences,
-        expirationSeconds: clamped.expirationSeconds,
-        boundObjectRef: request.spec.boundObjectRef
-      },
-      status: {
-        token,
-        expirationTimestamp: DateTime.toUtc(DateTime.addDuration(now, `${clamped.expirationSeconds} seconds`))
-      }
-    }
-    return { tokenRequest, warnings: Option.toArray(clamped.warning), jti }
-  })
+  Effect.flatMap(
+    Config,
+    (config) =>
+      Steps.toEffect<Issued, CreateTokenError, ObjectStore | TokenSigner | IdGenerator>(() =>
+        createTokenSteps(config, namespace, name, request)
+      )
+  )

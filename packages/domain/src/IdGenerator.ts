@@ -15,7 +15,11 @@ import { randomV4 } from "./internal/uuid.js"
  */
 export class IdGenerator extends Context.Tag("@tokenrequest/domain/IdGenerator")<
   IdGenerator,
-  { readonly next: Effect.Effect<string> }
+  {
+    readonly next: Effect.Effect<string>
+    /** `next` at once (see `Steps.SyncPorts`). */
+    readonly unsafeNext?: () => string
+  }
 >() {}
 
 /**

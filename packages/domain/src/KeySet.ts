@@ -7,6 +7,7 @@
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import { encodeString } from "./internal/base64url.js"
@@ -105,6 +106,8 @@ export class KeySet extends Context.Tag("@tokenrequest/domain/KeySet")<
      * RS256, P-256 → ES256, P-384 → ES384, P-521 → ES512); `none` and HMAC never verify.
      */
     readonly verify: (token: SignedToken) => Effect.Effect<Verification, KeySetError>
+    /** `verify` at once, for local keys (see `Steps.SyncPorts`); must agree with `verify`. */
+    readonly unsafeVerify?: (token: SignedToken) => Either.Either<Verification, KeySetError>
     /** The keys published for OIDC discovery, in key-set order. */
     readonly jwks: Effect.Effect<JsonWebKeySet, KeySetError>
     /** `Cache-Control: max-age` for the discovery documents (3600 for static keys). */

@@ -5,13 +5,14 @@
  *
  * @since 0.1.0
  */
-import * as Effect from "effect/Effect"
+import type * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { NotFound, ServiceUnavailable } from "./Errors.js"
 import * as base64std from "./internal/base64std.js"
 import { field } from "./internal/goJson.js"
 import type * as KubeObject from "./KubeObject.js"
-import { ObjectStore } from "./ObjectStore.js"
+import type { ObjectStore } from "./ObjectStore.js"
+import * as Steps from "./Steps.js"
 import type { ServiceAccountInfo } from "./ServiceAccountUser.js"
 import { Rejected } from "./Validator.js"
 import { lookup } from "./internal/reviewLookup.js"
@@ -92,13 +93,70 @@ const text = (payload: unknown, key: string): string => {
   return typeof v === "string" ? v : ""
 }
 
-const reject = (message: string) => Effect.fail(new Rejected({ message }))
+const reject = (message: string) => Steps.fail(new Rejected({ message }))
 
 
 const secretToken = (secret: KubeObject.KubeObject): Uint8Array => {
   const data = secret["data"]
   const value = data !== null && typeof data === "object" ? (data as Record<string, unknown>)["token"] : undefined
   return typeof value === "string" ? (base64std.decode(value) ?? new Uint8Array()) : new Uint8Array()
+}
+
+/**
+ * `validate` as steps (see `Steps`).
+ *
+ * @since 0.1.0
+ * @category rules
+ */
+export function* validateSteps(
+  payload: unknown,
+  token: string
+): Steps.Steps<ServiceAccountInfo, Rejected | ServiceUnavailable> {
+  const sub = text(payload, "sub")
+  const namespace = text(payload, claimKeys.namespace)
+  const secretName = text(payload, claimKeys.secretName)
+  const serviceAccountName = text(payload, claimKeys.serviceAccountName)
+  const serviceAccountUid = text(payload, claimKeys.serviceAccountUid)
+  if (sub === "") return yield* reject(messages.subMissing)
+  if (namespace === "") return yield* reject(messages.namespaceMissing)
+  if (secretName === "") return yield* reject(messages.secretNameMissing)
+  if (serviceAccountName === "") return yield* reject(messages.serviceAccountNameMissing)
+  if (serviceAccountUid === "") return yield* reject(messages.serviceAccountUidMissing)
+  const split = splitUsername(sub)
+  if (Option.isNone(split) || split.value.namespace !== namespace || split.value.name !== serviceAccountName) {
+    return yield* reject(messages.subInvalid)
+  }
+  const secret = yield* lookup("Secret", namespace, secretName)
+  if (Option.isNone(secret) || secret.value.metadata.deletionTimestamp != null) {
+    return yield* reject(messages.invalidated)
+  }
+  const stored = secretToken(secret.value)
+  const presented = new TextEncoder().encode(token)
+  if (stored.length !== presented.length || !stored.every((b, i) => b === presented[i])) {
+    return yield* reject(messages.mismatch)
+  }
+  const serviceAccount = yield* lookup("ServiceAccount", namespace, serviceAccountName)
+  if (Option.isNone(serviceAccount)) {
+    return yield* reject(new NotFound({ group: "", resource: "serviceaccounts", name: serviceAccountName }).message)
+  }
+  if (serviceAccount.value.metadata.deletionTimestamp != null) {
+    return yield* reject(messages.serviceAccountDeleted(namespace, serviceAccountName))
+  }
+  const uid = serviceAccount.value.metadata.uid ?? ""
+  if (uid !== serviceAccountUid) return yield* reject(messages.serviceAccountUid(uid, serviceAccountUid))
+  if ((secret.value.metadata.labels?.[invalidSinceLabel] ?? "") !== "") {
+    return yield* reject(messages.markedInvalid(namespace, secretName, serviceAccountName))
+  }
+  return {
+    namespace,
+    name: serviceAccountName,
+    uid: serviceAccountUid,
+    podName: "",
+    podUid: "",
+    nodeName: "",
+    nodeUid: "",
+    credentialId: ""
+  }
 }
 
 /**
@@ -113,50 +171,4 @@ export const validate = (
   payload: unknown,
   token: string
 ): Effect.Effect<ServiceAccountInfo, Rejected | ServiceUnavailable, ObjectStore> =>
-  Effect.gen(function*() {
-    const sub = text(payload, "sub")
-    const namespace = text(payload, claimKeys.namespace)
-    const secretName = text(payload, claimKeys.secretName)
-    const serviceAccountName = text(payload, claimKeys.serviceAccountName)
-    const serviceAccountUid = text(payload, claimKeys.serviceAccountUid)
-    if (sub === "") return yield* reject(messages.subMissing)
-    if (namespace === "") return yield* reject(messages.namespaceMissing)
-    if (secretName === "") return yield* reject(messages.secretNameMissing)
-    if (serviceAccountName === "") return yield* reject(messages.serviceAccountNameMissing)
-    if (serviceAccountUid === "") return yield* reject(messages.serviceAccountUidMissing)
-    const split = splitUsername(sub)
-    if (Option.isNone(split) || split.value.namespace !== namespace || split.value.name !== serviceAccountName) {
-      return yield* reject(messages.subInvalid)
-    }
-    const secret = yield* lookup("Secret", namespace, secretName)
-    if (Option.isNone(secret) || secret.value.metadata.deletionTimestamp != null) {
-      return yield* reject(messages.invalidated)
-    }
-    const stored = secretToken(secret.value)
-    const presented = new TextEncoder().encode(token)
-    if (stored.length !== presented.length || !stored.every((b, i) => b === presented[i])) {
-      return yield* reject(messages.mismatch)
-    }
-    const serviceAccount = yield* lookup("ServiceAccount", namespace, serviceAccountName)
-    if (Option.isNone(serviceAccount)) {
-      return yield* reject(new NotFound({ group: "", resource: "serviceaccounts", name: serviceAccountName }).message)
-    }
-    if (serviceAccount.value.metadata.deletionTimestamp != null) {
-      return yield* reject(messages.serviceAccountDeleted(namespace, serviceAccountName))
-    }
-    const uid = serviceAccount.value.metadata.uid ?? ""
-    if (uid !== serviceAccountUid) return yield* reject(messages.serviceAccountUid(uid, serviceAccountUid))
-    if ((secret.value.metadata.labels?.[invalidSinceLabel] ?? "") !== "") {
-      return yield* reject(messages.markedInvalid(namespace, secretName, serviceAccountName))
-    }
-    return {
-      namespace,
-      name: serviceAccountName,
-      uid: serviceAccountUid,
-      podName: "",
-      podUid: "",
-      nodeName: "",
-      nodeUid: "",
-      credentialId: ""
-    }
-  })
+  Steps.toEffect(() => validateSteps(payload, token))

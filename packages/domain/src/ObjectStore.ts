@@ -10,6 +10,7 @@
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
@@ -65,6 +66,12 @@ export class ObjectStore extends Context.Tag("@tokenrequest/domain/ObjectStore")
       namespace: string,
       name: string
     ) => Effect.Effect<Option.Option<KubeObject>, ObjectStoreError>
+    /** `get` at once, for stores that answer synchronously (see `Steps.SyncPorts`); must agree with `get`. */
+    readonly unsafeGet?: (
+      kind: ObjectKind,
+      namespace: string,
+      name: string
+    ) => Either.Either<Option.Option<KubeObject>, ObjectStoreError>
     /** All objects of a kind, in one namespace when given, sorted by namespace then name. */
     readonly list: (kind: ObjectKind, namespace?: string) => Effect.Effect<ReadonlyArray<KubeObject>, ObjectStoreError>
     /**

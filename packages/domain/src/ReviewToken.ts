@@ -7,6 +7,7 @@
  */
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Audiences from "./Audiences.js"
 import * as Claims from "./Claims.js"
@@ -15,9 +16,11 @@ import { BadRequest, InternalError, ServiceUnavailable } from "./Errors.js"
 import { goQuote } from "./FieldError.js"
 import * as Jwt from "./Jwt.js"
 import * as Legacy from "./Legacy.js"
-import { KeySet } from "./KeySet.js"
+import type { KeySet } from "./KeySet.js"
 import type { ObjectStore } from "./ObjectStore.js"
 import * as ServiceAccountUser from "./ServiceAccountUser.js"
+import type { ServiceAccountInfo } from "./ServiceAccountUser.js"
+import * as Steps from "./Steps.js"
 import { TokenCache } from "./TokenCache.js"
 import type { TokenReview } from "./TokenReview.js"
 import { apiVersion } from "./TokenRequest.js"
@@ -95,81 +98,82 @@ const failed = (message: string): Outcome => ({ _tag: "Failed", message })
 type Validate = (
   claims: Claims.DecodedClaims,
   payload: unknown
-) => Effect.Effect<ServiceAccountUser.ServiceAccountInfo, Validator.Rejected | ServiceUnavailable, ObjectStore>
+) => Steps.Steps<ServiceAccountInfo, Validator.Rejected | ServiceUnavailable>
 
 /**
  * `jwtTokenAuthenticator.AuthenticateToken` for a set of issuers and a validator: the unverified
  * issuer pre-check, parsing, the key set, the verified issuer, audiences, then the validator.
  */
-const authenticateJwt = (
+function* authenticateJwt(
+  config: Config["Type"],
   issuers: ReadonlyArray<string>,
   validate: Validate,
   token: string,
   requested: ReadonlyArray<string>
-): Effect.Effect<Outcome, ServiceUnavailable, ObjectStore | KeySet | Config> =>
-  Effect.gen(function*() {
-    const config = yield* Config
-    // `hasCorrectIssuer`, then go-jose's parse: both decline alike, so parse once and read the issuer from it
-    const parsed = Jwt.parse(token)
-    if (Option.isNone(parsed)) return { _tag: "NotHandled" } as const
-    const unverified = Jwt.unverifiedIssuerOf(token, parsed.value)
-    if (Option.isNone(unverified) || !issuers.includes(unverified.value)) return { _tag: "NotHandled" } as const
-    const keys = yield* KeySet
-    const verification = yield* keys.verify(parsed.value.signed).pipe(
-      Effect.catchTag("KeySetError", (e) =>
-        e.reason === "Unavailable"
-          ? Effect.fail(new ServiceUnavailable({ reason: e.description }))
-          : Effect.succeed("NoKeys" as const))
-    )
-    if (verification === "NoKeys") return failed(messages.noKeys)
-    if (verification === "Failed") return failed(messages.cryptographicPrimitive)
-    const decoded = Claims.decode(parsed.value.payload)
-    if (decoded._tag === "Left") return failed(decoded.left)
-    const claims = decoded.right
-    if (!issuers.includes(claims.iss)) return failed(messages.invalidIssuer(claims.iss))
-    const tokenAudiences = claims.aud.length === 0 ? config.apiAudiences : claims.aud
-    const auds = Audiences.intersect(tokenAudiences, requested)
-    if (auds.length === 0 && config.apiAudiences.length !== 0) {
-      return failed(Audiences.invalidMessage(tokenAudiences, requested))
+): Steps.Steps<Outcome, ServiceUnavailable> {
+  // `hasCorrectIssuer`, then go-jose's parse: both decline alike, so parse once and read the issuer from it
+  const parsed = Jwt.parse(token)
+  if (Option.isNone(parsed)) return { _tag: "NotHandled" } as const
+  const unverified = Jwt.unverifiedIssuerOf(token, parsed.value)
+  if (Option.isNone(unverified) || !issuers.includes(unverified.value)) return { _tag: "NotHandled" } as const
+  const verification = yield* Steps.verify(parsed.value.signed)
+  if (Either.isLeft(verification)) {
+    if (verification.left.reason === "Unavailable") {
+      return yield* Steps.fail(new ServiceUnavailable({ reason: verification.left.description }))
     }
-    return yield* validated(claims, auds, validate(claims, parsed.value.payload))
-  })
+    return failed(messages.noKeys)
+  }
+  if (verification.right === "NoKeys") return failed(messages.noKeys)
+  if (verification.right === "Failed") return failed(messages.cryptographicPrimitive)
+  const decoded = Claims.decode(parsed.value.payload)
+  if (decoded._tag === "Left") return failed(decoded.left)
+  const claims = decoded.right
+  if (!issuers.includes(claims.iss)) return failed(messages.invalidIssuer(claims.iss))
+  const tokenAudiences = claims.aud.length === 0 ? config.apiAudiences : claims.aud
+  const auds = Audiences.intersect(tokenAudiences, requested)
+  if (auds.length === 0 && config.apiAudiences.length !== 0) {
+    return failed(Audiences.invalidMessage(tokenAudiences, requested))
+  }
+  return yield* validated(claims, auds, validate(claims, parsed.value.payload))
+}
 
 /** The validator's verdict on verified claims as an outcome. */
-const validated = (
+function* validated(
   claims: Claims.DecodedClaims,
   audiences: ReadonlyArray<string>,
-  validation: Effect.Effect<ServiceAccountUser.ServiceAccountInfo, Validator.Rejected | ServiceUnavailable, ObjectStore>
-): Effect.Effect<Outcome, ServiceUnavailable, ObjectStore> =>
-  validation.pipe(
-    Effect.map((info): Outcome => ({ _tag: "Ok", info, audiences, warnafter: claims.kubernetes.warnafter, claims })),
-    Effect.catchTag("Rejected", (r) => Effect.succeed(failed(r.message)))
-  )
+  steps: Steps.Steps<ServiceAccountInfo, Validator.Rejected | ServiceUnavailable>
+): Steps.Steps<Outcome, ServiceUnavailable> {
+  // a rejection is this token's outcome; the validator's other failures pass through
+  const validation = yield* Steps.either(steps)
+  if (Either.isLeft(validation)) {
+    return validation.left._tag === "Rejected" ? failed(validation.left.message) : yield* Steps.fail(validation.left)
+  }
+  return { _tag: "Ok", info: validation.right, audiences, warnafter: claims.kubernetes.warnafter, claims }
+}
 
 /**
- * Bound tokens of the configured issuers. With a `TokenCache` in the context, a token verified
- * before skips the signature and claims decoding — never the validator, which checks the time
- * window and every bound object against the store on each review.
+ * Bound tokens of the configured issuers. With a `TokenCache`, a token verified before skips the
+ * signature and claims decoding — never the validator, which checks the time window and every bound
+ * object against the store on each review.
  */
-const authenticateBound = (
-  issuers: ReadonlyArray<string>,
+function* authenticateBound(
+  config: Config["Type"],
+  cache: TokenCache["Type"] | undefined,
   token: string,
   requested: ReadonlyArray<string>,
-  now: DateTime.DateTime
-): Effect.Effect<Outcome, ServiceUnavailable, ObjectStore | KeySet | Config> =>
-  Effect.flatMap(Effect.serviceOption(TokenCache), (cache) => {
-    const validate = (claims: Claims.DecodedClaims) => Validator.validate(claims, now)
-    if (Option.isNone(cache)) return authenticateJwt(issuers, validate, token, requested)
-    const nowMillis = DateTime.toEpochMillis(now)
-    const hit = cache.value.lookup(token, requested, nowMillis)
-    if (hit !== undefined) return validated(hit.claims, hit.audiences, validate(hit.claims))
-    return Effect.tap(authenticateJwt(issuers, validate, token, requested), (outcome) =>
-      Effect.sync(() => {
-        if (outcome._tag === "Ok") {
-          cache.value.remember(token, requested, { claims: outcome.claims, audiences: outcome.audiences }, nowMillis)
-        }
-      }))
-  })
+  nowMillis: number
+): Steps.Steps<Outcome, ServiceUnavailable> {
+  const now = DateTime.unsafeMake(nowMillis)
+  const validate = (claims: Claims.DecodedClaims) => Validator.validateSteps(claims, now)
+  if (cache === undefined) return yield* authenticateJwt(config, config.issuers, validate, token, requested)
+  const hit = cache.lookup(token, requested, nowMillis)
+  if (hit !== undefined) return yield* validated(hit.claims, hit.audiences, validate(hit.claims))
+  const outcome = yield* authenticateJwt(config, config.issuers, validate, token, requested)
+  if (outcome._tag === "Ok") {
+    cache.remember(token, requested, { claims: outcome.claims, audiences: outcome.audiences }, nowMillis)
+  }
+  return outcome
+}
 
 /**
  * The bearer token the apiserver would read from `Authorization: Bearer <token>`: the first
@@ -185,6 +189,70 @@ export const bearerToken = (token: string): string =>
 const whiteSpace = /\s/
 
 /**
+ * `authenticate` as steps (see `Steps`), with the configuration and the token cache (if any) given.
+ *
+ * @since 0.1.0
+ * @category programs
+ */
+export function* authenticateSteps(
+  config: Config["Type"],
+  cache: TokenCache["Type"] | undefined,
+  token: string,
+  audiences: ReadonlyArray<string>
+): Steps.Steps<Authentication, ServiceUnavailable> {
+  const nowMillis = yield* Steps.nowMillis()
+  const bearer = bearerToken(token)
+  if (bearer === "") return { _tag: "Unauthenticated", error: invalidBearerToken } as const
+  const requested = Audiences.defaulted(audiences, config.apiAudiences)
+  // The token union: bound tokens of the configured issuers, then legacy secret-based tokens.
+  const bound = yield* authenticateBound(config, cache, bearer, requested, nowMillis)
+  let outcome = bound
+  if (bound._tag !== "Ok") {
+    const legacy = yield* authenticateJwt(
+      config,
+      [Legacy.issuer],
+      (_, payload) => Legacy.validateSteps(payload, bearer),
+      bearer,
+      requested
+    )
+    outcome = legacy._tag === "Ok" ? legacy : bound._tag === "Failed" ? bound : legacy
+  }
+  switch (outcome._tag) {
+    case "NotHandled":
+      return { _tag: "Unauthenticated", error: composeError(Option.none()) } as const
+    case "Failed":
+      return { _tag: "Unauthenticated", error: composeError(Option.some(outcome.message)) } as const
+    case "Ok": {
+      const user = ServiceAccountUser.withAuthenticatedGroup(ServiceAccountUser.userInfo(outcome.info))
+      return {
+        _tag: "Authenticated",
+        user,
+        audiences: outcome.audiences,
+        ...(outcome.info.credentialId !== "" ? { credentialId: outcome.info.credentialId } : {}),
+        ...(outcome.warnafter !== undefined && outcome.warnafter !== 0 && nowMillis > outcome.warnafter * 1000
+          ? { staleSeconds: Math.floor((nowMillis - outcome.warnafter * 1000) / 1000) }
+          : {})
+      } as const
+    }
+  }
+}
+
+/**
+ * Runs steps that need the review's configuration and token cache (when the context has one) as an
+ * Effect.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const withReviewContext = <A, E>(
+  make: (config: Config["Type"], cache: TokenCache["Type"] | undefined) => Steps.Steps<A, E>
+): Effect.Effect<A, E, ObjectStore | KeySet | Config> =>
+  Effect.flatMap(
+    Effect.zip(Config, Effect.serviceOption(TokenCache)),
+    ([config, cache]) => Steps.toEffect<A, E, ObjectStore | KeySet>(() => make(config, Option.getOrUndefined(cache)))
+  )
+
+/**
  * Authenticates a bearer token against the requested audiences (the API audiences when empty), as
  * the API server's authenticator chain does. Reads the clock once.
  *
@@ -195,38 +263,7 @@ export const authenticate = (
   token: string,
   audiences: ReadonlyArray<string>
 ): Effect.Effect<Authentication, ServiceUnavailable, ObjectStore | KeySet | Config> =>
-  Effect.gen(function*() {
-    const config = yield* Config
-    const now = yield* DateTime.now
-    const bearer = bearerToken(token)
-    if (bearer === "") return { _tag: "Unauthenticated", error: invalidBearerToken } as const
-    const requested = Audiences.defaulted(audiences, config.apiAudiences)
-    // The token union: bound tokens of the configured issuers, then legacy secret-based tokens.
-    const bound = yield* authenticateBound(config.issuers, bearer, requested, now)
-    const outcome = bound._tag === "Ok" ? bound : yield* Effect.map(
-      authenticateJwt([Legacy.issuer], (_, payload) => Legacy.validate(payload, bearer), bearer, requested),
-      (legacy) => (legacy._tag === "Ok" ? legacy : bound._tag === "Failed" ? bound : legacy)
-    )
-    switch (outcome._tag) {
-      case "NotHandled":
-        return { _tag: "Unauthenticated", error: composeError(Option.none()) } as const
-      case "Failed":
-        return { _tag: "Unauthenticated", error: composeError(Option.some(outcome.message)) } as const
-      case "Ok": {
-        const nowMillis = DateTime.toEpochMillis(now)
-        const user = ServiceAccountUser.withAuthenticatedGroup(ServiceAccountUser.userInfo(outcome.info))
-        return {
-          _tag: "Authenticated",
-          user,
-          audiences: outcome.audiences,
-          ...(outcome.info.credentialId !== "" ? { credentialId: outcome.info.credentialId } : {}),
-          ...(outcome.warnafter !== undefined && outcome.warnafter !== 0 && nowMillis > outcome.warnafter * 1000
-            ? { staleSeconds: Math.floor((nowMillis - outcome.warnafter * 1000) / 1000) }
-            : {})
-        } as const
-      }
-    }
-  })
+  withReviewContext((config, cache) => authenticateSteps(config, cache, token, audiences))
 
 /**
  * @since 0.1.0
@@ -247,6 +284,45 @@ export interface Reviewed {
 }
 
 /**
+ * `review` as steps (see `Steps`), with the configuration and the token cache (if any) given.
+ *
+ * @since 0.1.0
+ * @category programs
+ */
+export function* reviewSteps(
+  config: Config["Type"],
+  cache: TokenCache["Type"] | undefined,
+  request: TokenReview
+): Steps.Steps<Reviewed, ReviewTokenError> {
+  if (request.spec.token === "") return yield* Steps.fail(new BadRequest({ reason: messages.tokenRequired }))
+  const requested = Audiences.defaulted(request.spec.audiences, config.apiAudiences)
+  const authentication = yield* authenticateSteps(config, cache, request.spec.token, request.spec.audiences)
+  const base = {
+    kind: "TokenReview",
+    apiVersion,
+    metadata: { ...request.metadata, creationTimestamp: null },
+    spec: request.spec
+  }
+  if (authentication._tag === "Unauthenticated") {
+    const error = authentication.error
+    return {
+      tokenReview: { ...base, status: { authenticated: false, user: {}, ...(error !== "" ? { error } : {}) } },
+      authentication
+    }
+  }
+  if (requested.length > 0 && Audiences.intersect(authentication.audiences, requested).length === 0) {
+    return yield* Steps.fail(new InternalError({ error: messages.errorValidatingAudiences }))
+  }
+  return {
+    tokenReview: {
+      ...base,
+      status: { authenticated: true, user: authentication.user, audiences: authentication.audiences }
+    },
+    authentication
+  }
+}
+
+/**
  * `reviewToken`, also returning the `Authentication` behind the answer.
  *
  * @since 0.1.0
@@ -255,35 +331,7 @@ export interface Reviewed {
 export const review = (
   request: TokenReview
 ): Effect.Effect<Reviewed, ReviewTokenError, ObjectStore | KeySet | Config> =>
-  Effect.gen(function*() {
-    if (request.spec.token === "") return yield* Effect.fail(new BadRequest({ reason: messages.tokenRequired }))
-    const config = yield* Config
-    const requested = Audiences.defaulted(request.spec.audiences, config.apiAudiences)
-    const authentication = yield* authenticate(request.spec.token, request.spec.audiences)
-    const base = {
-      kind: "TokenReview",
-      apiVersion,
-      metadata: { ...request.metadata, creationTimestamp: null },
-      spec: request.spec
-    }
-    if (authentication._tag === "Unauthenticated") {
-      const error = authentication.error
-      return {
-        tokenReview: { ...base, status: { authenticated: false, user: {}, ...(error !== "" ? { error } : {}) } },
-        authentication
-      }
-    }
-    if (requested.length > 0 && Audiences.intersect(authentication.audiences, requested).length === 0) {
-      return yield* Effect.fail(new InternalError({ error: messages.errorValidatingAudiences }))
-    }
-    return {
-      tokenReview: {
-        ...base,
-        status: { authenticated: true, user: authentication.user, audiences: authentication.audiences }
-      },
-      authentication
-    }
-  })
+  withReviewContext((config, cache) => reviewSteps(config, cache, request))
 
 /**
  * Reviews a token: the answer is the TokenReview with `status` set. Invalid tokens are not errors

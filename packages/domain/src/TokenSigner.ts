@@ -8,6 +8,7 @@
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import { insecureSign } from "./internal/insecureSignature.js"
@@ -57,6 +58,8 @@ export class TokenSigner extends Context.Tag("@tokenrequest/domain/TokenSigner")
      * Returns `header.payload.signature`, each segment unpadded base64url.
      */
     readonly sign: (payload: string) => Effect.Effect<string, TokenSignerError>
+    /** `sign` at once, for local keys (see `Steps.SyncPorts`); must agree with `sign`. */
+    readonly unsafeSign?: (payload: string) => Either.Either<string, TokenSignerError>
     /** The algorithm and key id new tokens are signed with right now. */
     readonly current: Effect.Effect<{ readonly algorithm: SigningAlgorithm; readonly keyId: string }, TokenSignerError>
   }

@@ -7,12 +7,13 @@
  */
 import * as Data from "effect/Data"
 import * as DateTime from "effect/DateTime"
-import * as Effect from "effect/Effect"
+import type * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { DecodedClaims } from "./Claims.js"
 import { NotFound, ServiceUnavailable } from "./Errors.js"
 import type * as KubeObject from "./KubeObject.js"
-import { ObjectStore } from "./ObjectStore.js"
+import type { ObjectStore } from "./ObjectStore.js"
+import * as Steps from "./Steps.js"
 import type { ServiceAccountInfo } from "./ServiceAccountUser.js"
 import { lookup } from "./internal/reviewLookup.js"
 
@@ -84,8 +85,57 @@ export const deletedBeforeGrace = (object: KubeObject.KubeObject, now: DateTime.
     DateTime.toEpochMillis(deletion) < DateTime.toEpochMillis(now) - leewaySeconds * 1000
 }
 
-const reject = (message: string) => Effect.fail(new Rejected({ message }))
+const reject = (message: string) => Steps.fail(new Rejected({ message }))
 
+
+/**
+ * `validate` as steps (see `Steps`).
+ *
+ * @since 0.1.0
+ * @category rules
+ */
+export function* validateSteps(
+  claims: DecodedClaims,
+  now: DateTime.DateTime
+): Steps.Steps<ServiceAccountInfo, Rejected | ServiceUnavailable> {
+  const timeError = validateTime(claims, now)
+  if (Option.isSome(timeError)) return yield* reject(timeError.value)
+  const { namespace, serviceaccount, pod, secret, node } = claims.kubernetes
+  const serviceAccount = yield* lookup("ServiceAccount", namespace, serviceaccount.name)
+  if (Option.isNone(serviceAccount)) {
+    return yield* reject(new NotFound({ group: "", resource: "serviceaccounts", name: serviceaccount.name }).message)
+  }
+  const saUid = serviceAccount.value.metadata.uid ?? ""
+  if (saUid !== serviceaccount.uid) return yield* reject(messages.serviceAccountUid(saUid, serviceaccount.uid))
+  if (deletedBeforeGrace(serviceAccount.value, now)) {
+    return yield* reject(messages.serviceAccountDeleted(namespace, serviceaccount.name))
+  }
+  function* check(
+    kind: KubeObject.ObjectKind,
+    ns: string,
+    ref: { readonly name: string; readonly uid: string },
+    mismatch: (actual: string, claim: string) => string
+  ): Steps.Steps<void, Rejected | ServiceUnavailable> {
+    const found = yield* lookup(kind, ns, ref.name)
+    if (Option.isNone(found)) return yield* reject(messages.invalidated)
+    const uid = found.value.metadata.uid ?? ""
+    if (ref.uid !== uid) return yield* reject(mismatch(uid, ref.uid))
+    if (deletedBeforeGrace(found.value, now)) return yield* reject(messages.invalidated)
+  }
+  if (secret !== undefined) yield* check("Secret", namespace, secret, messages.secretUid)
+  if (pod !== undefined) yield* check("Pod", namespace, pod, messages.podUid)
+  if (node !== undefined && pod === undefined) yield* check("Node", "", node, messages.nodeUid)
+  return {
+    namespace,
+    name: serviceaccount.name,
+    uid: serviceaccount.uid,
+    podName: pod?.name ?? "",
+    podUid: pod?.uid ?? "",
+    nodeName: node?.name ?? "",
+    nodeUid: node?.uid ?? "",
+    credentialId: claims.jti !== "" ? `JTI=${claims.jti}` : ""
+  }
+}
 
 /**
  * Validates verified claims at `now` against the store. Fails with `Rejected` (the token is invalid)
@@ -98,43 +148,4 @@ export const validate = (
   claims: DecodedClaims,
   now: DateTime.DateTime
 ): Effect.Effect<ServiceAccountInfo, Rejected | ServiceUnavailable, ObjectStore> =>
-  Effect.gen(function*() {
-    const timeError = validateTime(claims, now)
-    if (Option.isSome(timeError)) return yield* reject(timeError.value)
-    const { namespace, serviceaccount, pod, secret, node } = claims.kubernetes
-    const serviceAccount = yield* lookup("ServiceAccount", namespace, serviceaccount.name)
-    if (Option.isNone(serviceAccount)) {
-      return yield* reject(new NotFound({ group: "", resource: "serviceaccounts", name: serviceaccount.name }).message)
-    }
-    const saUid = serviceAccount.value.metadata.uid ?? ""
-    if (saUid !== serviceaccount.uid) return yield* reject(messages.serviceAccountUid(saUid, serviceaccount.uid))
-    if (deletedBeforeGrace(serviceAccount.value, now)) {
-      return yield* reject(messages.serviceAccountDeleted(namespace, serviceaccount.name))
-    }
-    const check = (
-      kind: KubeObject.ObjectKind,
-      ns: string,
-      ref: { readonly name: string; readonly uid: string },
-      mismatch: (actual: string, claim: string) => string
-    ) =>
-      Effect.gen(function*() {
-        const found = yield* lookup(kind, ns, ref.name)
-        if (Option.isNone(found)) return yield* reject(messages.invalidated)
-        const uid = found.value.metadata.uid ?? ""
-        if (ref.uid !== uid) return yield* reject(mismatch(uid, ref.uid))
-        if (deletedBeforeGrace(found.value, now)) return yield* reject(messages.invalidated)
-      })
-    if (secret !== undefined) yield* check("Secret", namespace, secret, messages.secretUid)
-    if (pod !== undefined) yield* check("Pod", namespace, pod, messages.podUid)
-    if (node !== undefined && pod === undefined) yield* check("Node", "", node, messages.nodeUid)
-    return {
-      namespace,
-      name: serviceaccount.name,
-      uid: serviceaccount.uid,
-      podName: pod?.name ?? "",
-      podUid: pod?.uid ?? "",
-      nodeName: node?.name ?? "",
-      nodeUid: node?.uid ?? "",
-      credentialId: claims.jti !== "" ? `JTI=${claims.jti}` : ""
-    }
-  })
+  Steps.toEffect(() => validateSteps(claims, now))

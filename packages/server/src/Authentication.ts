@@ -8,13 +8,16 @@
  *
  * @since 0.1.0
  */
-import * as Effect from "effect/Effect"
+import type * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as crypto from "node:crypto"
 import type * as tls from "node:tls"
 import type { Config } from "@tokenrequest/domain/Config"
 import type { KeySet } from "@tokenrequest/domain/KeySet"
 import type { ObjectStore } from "@tokenrequest/domain/ObjectStore"
 import * as ReviewToken from "@tokenrequest/domain/ReviewToken"
+import * as Steps from "@tokenrequest/domain/Steps"
+import type { TokenCache } from "@tokenrequest/domain/TokenCache"
 import type { UserInfo } from "@tokenrequest/domain/UserInfo"
 import * as TokenFile from "./TokenFile.js"
 
@@ -124,6 +127,40 @@ const fromCertificate = (certificate: ClientCertificate): UserInfo | string => {
 }
 
 /**
+ * Authenticates one request's credentials, as steps (see `Steps`): only a service-account token
+ * needs the ports.
+ *
+ * @since 0.1.0
+ * @category authentication
+ */
+export function* authenticateSteps(
+  options: Options,
+  config: Config["Type"],
+  cache: TokenCache["Type"] | undefined,
+  credentials: Credentials
+): Steps.Steps<Result> {
+  const errors: Array<string> = []
+  if (credentials.certificate !== undefined && options.clientCertificates) {
+    const user = fromCertificate(credentials.certificate)
+    if (typeof user !== "string") return { _tag: "Authenticated", user: withAuthenticatedGroup(user), method: "x509" }
+    errors.push(user)
+  }
+  const token = bearerToken(credentials.authorization)
+  if (token === undefined) return withoutToken(options, errors)
+  const fromFile = options.tokenFile === undefined ? undefined : TokenFile.lookup(options.tokenFile, token)
+  if (fromFile !== undefined) return { _tag: "Authenticated", user: withAuthenticatedGroup(fromFile), method: "token-file" }
+  const outcome = yield* Steps.either(ReviewToken.authenticateSteps(config, cache, token, options.apiAudiences))
+  if (Either.isLeft(outcome)) return withoutToken(options, [...errors, `[invalid bearer token, ${outcome.left.message}]`])
+  if (outcome.right._tag === "Unauthenticated") return withoutToken(options, [...errors, outcome.right.error])
+  return {
+    _tag: "Authenticated",
+    user: withAuthenticatedGroup(outcome.right.user),
+    method: "service-account",
+    staleSeconds: outcome.right.staleSeconds
+  }
+}
+
+/**
  * Authenticates one request's credentials.
  *
  * @since 0.1.0
@@ -132,38 +169,8 @@ const fromCertificate = (certificate: ClientCertificate): UserInfo | string => {
 export const authenticate = (
   options: Options,
   credentials: Credentials
-): Effect.Effect<Result, never, ObjectStore | KeySet | Config> => {
-  // Only a service-account token needs the ports; everything else is decided here, synchronously.
-  const errors: Array<string> = []
-  if (credentials.certificate !== undefined && options.clientCertificates) {
-    const user = fromCertificate(credentials.certificate)
-    if (typeof user !== "string") {
-      return Effect.succeed({ _tag: "Authenticated", user: withAuthenticatedGroup(user), method: "x509" })
-    }
-    errors.push(user)
-  }
-  const token = bearerToken(credentials.authorization)
-  if (token === undefined) return Effect.succeed(withoutToken(options, errors))
-  const fromFile = options.tokenFile === undefined ? undefined : TokenFile.lookup(options.tokenFile, token)
-  if (fromFile !== undefined) {
-    return Effect.succeed({ _tag: "Authenticated", user: withAuthenticatedGroup(fromFile), method: "token-file" })
-  }
-  return ReviewToken.authenticate(token, options.apiAudiences).pipe(
-    Effect.catchAll((error) =>
-      Effect.succeed({ _tag: "Unauthenticated", error: `[invalid bearer token, ${error.message}]` } as const)
-    ),
-    Effect.map((outcome): Result =>
-      outcome._tag === "Authenticated"
-        ? {
-          _tag: "Authenticated",
-          user: withAuthenticatedGroup(outcome.user),
-          method: "service-account",
-          staleSeconds: outcome.staleSeconds
-        }
-        : withoutToken(options, [...errors, outcome.error])
-    )
-  )
-}
+): Effect.Effect<Result, never, ObjectStore | KeySet | Config> =>
+  ReviewToken.withReviewContext((config, cache) => authenticateSteps(options, config, cache, credentials))
 
 /** The verdict when no credential authenticated: the errors, else anonymous when enabled. */
 const withoutToken = (options: Options, errors: ReadonlyArray<string>): Result => {

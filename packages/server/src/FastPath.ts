@@ -1,35 +1,29 @@
 /**
  * The fast path of the reference server: the two hot endpoints — `POST …/serviceaccounts/{name}/token`
  * and `POST /apis/authentication.k8s.io/v1/tokenreviews` — answered straight on the Node listener,
- * in JSON, by one synchronous run of authentication, authorization, decoding and the domain program.
+ * in JSON, by one synchronous run of authentication, authorization, decoding and the domain program's
+ * steps (`Steps.runSync`) with ports that answer at once — no fiber per request.
  *
  * It answers only what it is sure to answer as the general path would: a JSON request with a
  * declared length within the limit, no query, a bearer token, a plain or TLS connection without a
  * client certificate, authenticated and allowed, a body that decodes without warnings, a program
- * that succeeds synchronously. Anything else — including every error answer — is handed, body
+ * that succeeds without any port failing. Anything else — including every error answer — is handed, body
  * included, to the general `@effect/platform` app, which then answers exactly as without this path.
  * Metrics are recorded as the general path records them.
  *
  * @since 0.1.0
  */
-import * as Cause from "effect/Cause"
-import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
-import * as Option from "effect/Option"
-import * as Runtime from "effect/Runtime"
 import * as Schema from "effect/Schema"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type * as tls from "node:tls"
 import type { Config } from "@tokenrequest/domain/Config"
 import * as CreateToken from "@tokenrequest/domain/CreateToken"
-import type { IdGenerator } from "@tokenrequest/domain/IdGenerator"
-import type { KeySet } from "@tokenrequest/domain/KeySet"
-import type { ObjectStore } from "@tokenrequest/domain/ObjectStore"
 import * as ReviewToken from "@tokenrequest/domain/ReviewToken"
+import * as Steps from "@tokenrequest/domain/Steps"
+import type { TokenCache } from "@tokenrequest/domain/TokenCache"
 import * as TokenRequest from "@tokenrequest/domain/TokenRequest"
 import * as TokenReview from "@tokenrequest/domain/TokenReview"
-import type { TokenSigner } from "@tokenrequest/domain/TokenSigner"
 import * as Negotiation from "@tokenrequest/http/Negotiation"
 import * as RequestBody from "@tokenrequest/http/RequestBody"
 import * as RequestUrl from "@tokenrequest/http/RequestUrl"
@@ -41,22 +35,17 @@ import type * as Metrics from "./Metrics.js"
 import * as RequestInfo from "./RequestInfo.js"
 
 /**
- * The services of the programs.
- *
- * @since 0.1.0
- * @category models
- */
-export type Ports = ObjectStore | TokenSigner | KeySet | IdGenerator | Config
-
-/**
- * What the fast path runs with: the same runtime (ports, configuration, token cache), authentication
- * options, authorizer and metrics as the general path.
+ * What the fast path runs with: the synchronous forms of the general path's ports, and its
+ * configuration, token cache, authentication options, authorizer and metrics.
  *
  * @since 0.1.0
  * @category models
  */
 export interface Options {
-  readonly runtime: Runtime.Runtime<Ports>
+  /** The ports' synchronous forms (`Steps.syncPorts`), without metrics: a port failure hands the request over. */
+  readonly ports: Steps.SyncPorts
+  readonly config: Config["Type"]
+  readonly tokenCache: TokenCache["Type"] | undefined
   readonly authentication: Authentication.Options
   readonly authorizer: Authorization.Authorizer
   readonly metrics: Metrics.Registry
@@ -125,68 +114,74 @@ const resourceLabel = (info: RequestInfo.RequestInfo) =>
  * @category constructors
  */
 export const make = (options: Options): Listener => {
-  const { authorizer, metrics } = options
-  const runSyncExit = Runtime.runSyncExit(options.runtime)
+  const { authorizer, config, metrics, tokenCache } = options
+  // A port that fails makes the run hand the request over (the general path answers and counts it).
+  let portFailed = false
+  const noted = <A, E>(result: Either.Either<A, E>) => {
+    if (Either.isLeft(result)) portFailed = true
+    return result
+  }
+  const ports: Steps.SyncPorts = {
+    get: (kind, namespace, name) => noted(options.ports.get(kind, namespace, name)),
+    sign: (payload) => noted(options.ports.sign(payload)),
+    verify: (token) => noted(options.ports.verify(token)),
+    nextId: options.ports.nextId,
+    nowMillis: options.ports.nowMillis
+  }
+  /** Runs steps; `undefined` when they failed or a port did. */
+  const run = <A, E>(steps: Steps.Steps<A, E>): A | undefined => {
+    portFailed = false
+    const result = Steps.runSync(steps, ports)
+    return Either.isRight(result) && !portFailed ? result.right : undefined
+  }
 
   /** Authentication and authorization as the general path does them; `undefined` when not allowed. */
-  const admit = (req: IncomingMessage, info: RequestInfo.RequestInfo) =>
-    Effect.map(
-      Authentication.authenticate(options.authentication, {
-        authorization: req.headers["authorization"],
-        certificate: undefined
-      }),
-      (authenticated) => {
-        if (authenticated._tag !== "Authenticated") return undefined
-        if (!authorizer.authorize(authenticated.user, info).allowed) return undefined
-        return authenticated
-      }
-    )
+  const admit = (req: IncomingMessage, info: RequestInfo.RequestInfo) => {
+    const authenticated = run(Authentication.authenticateSteps(options.authentication, config, tokenCache, {
+      authorization: req.headers["authorization"],
+      certificate: undefined
+    }))
+    if (authenticated === undefined || authenticated._tag !== "Authenticated") return undefined
+    if (!authorizer.authorize(authenticated.user, info).allowed) return undefined
+    return authenticated
+  }
 
-  const issue = (req: IncomingMessage, endpoint: Endpoint & { _tag: "TokenRequest" }, body: Uint8Array, info: RequestInfo.RequestInfo) =>
-    Effect.gen(function*() {
-      const authenticated = yield* admit(req, info)
-      if (authenticated === undefined) return undefined
-      const decoded = RequestBody.decodeJson(Routes.bodies.TokenRequest, body, "Warn")
-      if (Either.isLeft(decoded) || decoded.right.warnings.length > 0) return undefined
-      const request = decoded.right.object
-      const namespace = request.metadata.namespace ?? ""
-      if (namespace !== "" && namespace !== endpoint.namespace) return undefined
-      const issued = yield* Effect.option(CreateToken.createToken(endpoint.namespace, endpoint.name, {
-        ...request,
-        metadata: { ...request.metadata, namespace: endpoint.namespace }
-      }))
-      if (issued._tag === "None") return undefined
-      // encoded before anything is counted: a failure from here on hands the request over
-      const wire = Routes.typed("TokenRequest", encodeIssued(issued.value.tokenRequest))
-      if (authenticated.method === "service-account") metrics.serviceAccountToken(authenticated.staleSeconds !== undefined)
-      metrics.tokenIssued("success")
-      return { code: 201, text: JSON.stringify(wire), headers: Routes.warningHeaders(issued.value.warnings) } satisfies Answer
-    })
+  const issue = (
+    req: IncomingMessage,
+    endpoint: Endpoint & { _tag: "TokenRequest" },
+    body: Uint8Array,
+    info: RequestInfo.RequestInfo
+  ): Answer | undefined => {
+    const authenticated = admit(req, info)
+    if (authenticated === undefined) return undefined
+    const decoded = RequestBody.decodeJson(Routes.bodies.TokenRequest, body, "Warn")
+    if (Either.isLeft(decoded) || decoded.right.warnings.length > 0) return undefined
+    const request = decoded.right.object
+    const namespace = request.metadata.namespace ?? ""
+    if (namespace !== "" && namespace !== endpoint.namespace) return undefined
+    const issued = run(CreateToken.createTokenSteps(config, endpoint.namespace, endpoint.name, {
+      ...request,
+      metadata: { ...request.metadata, namespace: endpoint.namespace }
+    }))
+    if (issued === undefined) return undefined
+    // encoded before anything is counted: a failure from here on hands the request over
+    const wire = Routes.typed("TokenRequest", encodeIssued(issued.tokenRequest))
+    if (authenticated.method === "service-account") metrics.serviceAccountToken(authenticated.staleSeconds !== undefined)
+    metrics.tokenIssued("success")
+    return { code: 201, text: JSON.stringify(wire), headers: Routes.warningHeaders(issued.warnings) }
+  }
 
-  const review = (req: IncomingMessage, body: Uint8Array, info: RequestInfo.RequestInfo) =>
-    Effect.gen(function*() {
-      const authenticated = yield* admit(req, info)
-      if (authenticated === undefined) return undefined
-      const decoded = RequestBody.decodeJson(Routes.bodies.TokenReview, body, "Warn")
-      if (Either.isLeft(decoded) || decoded.right.warnings.length > 0) return undefined
-      const reviewed = yield* Effect.option(ReviewToken.review(decoded.right.object))
-      if (reviewed._tag === "None") return undefined
-      const { authentication, tokenReview } = reviewed.value
-      const wire = Routes.typed("TokenReview", encodeReview(tokenReview))
-      if (authenticated.method === "service-account") metrics.serviceAccountToken(authenticated.staleSeconds !== undefined)
-      options.onReviewed(authentication)
-      return { code: 201, text: JSON.stringify(wire), headers: {} } satisfies Answer
-    })
-
-  /** Runs a program synchronously; an asynchronous one (a slow store) is stopped and handed over. */
-  const run = (program: Effect.Effect<Answer | undefined, never, Ports>) => {
-    const exit = runSyncExit(program)
-    if (Exit.isSuccess(exit)) return exit.value
-    const defect = Cause.dieOption(exit.cause)
-    if (Option.isSome(defect) && Runtime.isAsyncFiberException(defect.value)) {
-      defect.value.fiber.unsafeInterruptAsFork(defect.value.fiber.id())
-    }
-    return undefined
+  const review = (req: IncomingMessage, body: Uint8Array, info: RequestInfo.RequestInfo): Answer | undefined => {
+    const authenticated = admit(req, info)
+    if (authenticated === undefined) return undefined
+    const decoded = RequestBody.decodeJson(Routes.bodies.TokenReview, body, "Warn")
+    if (Either.isLeft(decoded) || decoded.right.warnings.length > 0) return undefined
+    const reviewed = run(ReviewToken.reviewSteps(config, tokenCache, decoded.right.object))
+    if (reviewed === undefined) return undefined
+    const wire = Routes.typed("TokenReview", encodeReview(reviewed.tokenReview))
+    if (authenticated.method === "service-account") metrics.serviceAccountToken(authenticated.staleSeconds !== undefined)
+    options.onReviewed(reviewed.authentication)
+    return { code: 201, text: JSON.stringify(wire), headers: {} }
   }
 
   return (req, res, next) => {
@@ -230,9 +225,13 @@ export const make = (options: Options): Listener => {
       cleanup()
       const body: Uint8Array = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
       const info = RequestInfo.resolve("POST", req.url ?? "")
-      const answer = run(
-        endpoint._tag === "TokenRequest" ? issue(req, endpoint, body, info) : review(req, body, info)
-      )
+      let answer: Answer | undefined
+      try {
+        answer = endpoint._tag === "TokenRequest" ? issue(req, endpoint, body, info) : review(req, body, info)
+      } catch {
+        // a defect: the general path answers it as it answers every defect
+        answer = undefined
+      }
       if (answer === undefined) {
         RequestBody.rememberNodeBody(req, body)
         return next()

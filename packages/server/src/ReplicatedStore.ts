@@ -14,6 +14,7 @@
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -346,9 +347,11 @@ export const replica = (
         }
       })
 
+    const unsafeGet = (kind: KubeObject.ObjectKind, namespace: string, name: string) =>
+      Either.right(Option.fromNullable(objects.get(Wire.keyString(kind, namespace, name))))
     return ObjectStore.of({
-      get: (kind, namespace, name) =>
-        Effect.sync(() => Option.fromNullable(objects.get(Wire.keyString(kind, namespace, name)))),
+      get: (kind, namespace, name) => Effect.suspend(() => unsafeGet(kind, namespace, name)),
+      unsafeGet,
       list: (kind, namespace) =>
         Effect.sync(() => {
           const result: Array<KubeObject.KubeObject> = []

@@ -37,6 +37,7 @@ import { IdGenerator } from "@tokenrequest/domain/IdGenerator"
 import { KeySet } from "@tokenrequest/domain/KeySet"
 import * as KubeObject from "@tokenrequest/domain/KubeObject"
 import { ObjectStore } from "@tokenrequest/domain/ObjectStore"
+import * as Steps from "@tokenrequest/domain/Steps"
 import type * as ReviewToken from "@tokenrequest/domain/ReviewToken"
 import * as TokenCache from "@tokenrequest/domain/TokenCache"
 import { TokenSigner } from "@tokenrequest/domain/TokenSigner"
@@ -443,6 +444,12 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
     const keySet = Context.get(keyContext, KeySet)
     const countSigner = <A, E extends { readonly reason: string }, R>(effect: Effect.Effect<A, E, R>) =>
       Effect.tapError(effect, (error) => Effect.sync(() => metrics.signerError(error.reason)))
+    const idGenerator = { next: Effect.sync(() => crypto.randomUUID()), unsafeNext: () => crypto.randomUUID() }
+    const rawPorts = Context.make(ObjectStore, Context.get(storeContext, ObjectStore)).pipe(
+      Context.add(TokenSigner, signer),
+      Context.add(KeySet, keySet),
+      Context.add(IdGenerator, idGenerator)
+    )
     const ports = Context.make(ObjectStore, store).pipe(
       Context.add(TokenSigner, {
         sign: (payload) => countSigner(signer.sign(payload)),
@@ -453,7 +460,7 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
         jwks: countSigner(keySet.jwks),
         cacheMaxAgeSeconds: keySet.cacheMaxAgeSeconds
       }),
-      Context.add(IdGenerator, { next: Effect.sync(() => crypto.randomUUID()) })
+      Context.add(IdGenerator, idGenerator)
     )
 
     // Listener.
@@ -621,11 +628,14 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
       HttpMiddleware.withTracerDisabledWhenEffect(() => true),
       Effect.provideService(HttpServer.HttpServer, httpServer)
     )
-    // The fast path needs programs that finish synchronously (memory store, local keys) and has no
-    // audit events of its own.
-    if (options.fastPath !== false && auditSinks.length === 0 && configuration.store._tag !== "Etcd" && external === undefined) {
+    // The fast path needs ports that answer synchronously (memory store, local keys) and has no
+    // audit events of its own. It reads the ports without metrics: a port failure hands over.
+    const syncPorts = Steps.syncPorts(rawPorts, yield* Effect.clock)
+    if (options.fastPath !== false && auditSinks.length === 0 && Option.isSome(syncPorts)) {
       const fast = FastPath.make({
-        runtime: yield* Effect.provide(Effect.runtime<FastPath.Ports>(), context),
+        ports: syncPorts.value,
+        config: tokenConfig,
+        tokenCache,
         authentication: authenticationOptions,
         authorizer: configuration.authorizer,
         metrics,

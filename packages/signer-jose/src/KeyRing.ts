@@ -15,13 +15,14 @@ import * as path from "node:path"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import * as SynchronizedRef from "effect/SynchronizedRef"
 import { KeySet } from "@tokenrequest/domain/KeySet"
-import type { Verification } from "@tokenrequest/domain/KeySet"
+import type { KeySetError, SignedToken, Verification } from "@tokenrequest/domain/KeySet"
 import { TokenSigner, TokenSignerError } from "@tokenrequest/domain/TokenSigner"
 import * as KeyFile from "./KeyFile.js"
 import * as SigningKey from "./SigningKey.js"
@@ -94,6 +95,8 @@ export class KeyRing extends Context.Tag("@tokenrequest/signer-jose/KeyRing")<
   {
     /** The keys in force. */
     readonly keys: Effect.Effect<Keys>
+    /** The keys in force, read at once. */
+    readonly unsafeKeys: () => Keys
     /** Re-reads the current source and swaps the keys in; on failure the old keys stay. */
     readonly reload: Effect.Effect<Keys, KeyFile.KeyFileError>
     /**
@@ -147,16 +150,22 @@ export const make = (
   Effect.gen(function*() {
     const initial = yield* load(source)
     const state = yield* SynchronizedRef.make({ source, keys: initial })
+    // the keys in force, also kept outside the ref for synchronous readers
+    let inForce = initial
 
     const swap = (next: (current: KeySource) => KeySource) =>
       SynchronizedRef.modifyEffect(state, (current) => {
         const target = next(current.source)
-        return load(target).pipe(Effect.map((keys) => [keys, { source: target, keys }] as const))
+        return load(target).pipe(Effect.map((keys) => {
+          inForce = keys
+          return [keys, { source: target, keys }] as const
+        }))
       })
 
     const reload = swap((current) => current)
     const ring: KeyRing["Type"] = {
       keys: Effect.map(SynchronizedRef.get(state), (s) => s.keys),
+      unsafeKeys: () => inForce,
       reload,
       load: (next) => swap(() => next)
     }
@@ -225,15 +234,20 @@ export const make = (
  * @category adapters
  */
 export const tokenSigner = (ring: KeyRing["Type"]): TokenSigner["Type"] => {
-  const signingKey = Effect.flatMap(ring.keys, (keys) =>
-    Option.match(keys.signing, {
-      onNone: () =>
-        Effect.fail(new TokenSignerError({ reason: "Failed", description: "no service account signing key configured" })),
-      onSome: Effect.succeed
-    }))
+  const noSigningKey = new TokenSignerError({ reason: "Failed", description: "no service account signing key configured" })
+  const unsafeSign = (payload: string): Either.Either<string, TokenSignerError> => {
+    const signing = ring.unsafeKeys().signing
+    return Option.isNone(signing) ? Either.left(noSigningKey) : Either.right(SigningKey.sign(signing.value, payload))
+  }
   return {
-    sign: (payload) => Effect.map(signingKey, (key) => SigningKey.sign(key, payload)),
-    current: Effect.map(signingKey, (key) => ({ algorithm: key.algorithm, keyId: key.keyId }))
+    sign: (payload) => Effect.suspend(() => unsafeSign(payload)),
+    unsafeSign,
+    current: Effect.suspend(() => {
+      const signing = ring.unsafeKeys().signing
+      return Option.isNone(signing)
+        ? Effect.fail(noSigningKey)
+        : Effect.succeed({ algorithm: signing.value.algorithm, keyId: signing.value.keyId })
+    })
   }
 }
 
@@ -244,18 +258,22 @@ export const tokenSigner = (ring: KeyRing["Type"]): TokenSigner["Type"] => {
  * @since 0.1.0
  * @category adapters
  */
-export const keySet = (ring: KeyRing["Type"]): KeySet["Type"] => ({
-  verify: (token) =>
-    Effect.map(ring.keys, (keys): Verification => {
-      const candidates = token.keyId === ""
-        ? keys.verification
-        : keys.verification.filter((key) => key.keyId === token.keyId)
-      if (candidates.length === 0) return "NoKeys"
-      return candidates.some((key) => VerificationKey.verify(key, token)) ? "Verified" : "Failed"
-    }),
-  jwks: Effect.map(ring.keys, (keys) => ({ keys: keys.verification.map(VerificationKey.toJwk) })),
-  cacheMaxAgeSeconds: Effect.succeed(3600)
-})
+export const keySet = (ring: KeyRing["Type"]): KeySet["Type"] => {
+  const unsafeVerify = (token: SignedToken): Either.Either<Verification, KeySetError> => {
+    const keys = ring.unsafeKeys()
+    const candidates = token.keyId === ""
+      ? keys.verification
+      : keys.verification.filter((key) => key.keyId === token.keyId)
+    if (candidates.length === 0) return Either.right("NoKeys")
+    return Either.right(candidates.some((key) => VerificationKey.verify(key, token)) ? "Verified" : "Failed")
+  }
+  return {
+    verify: (token) => Effect.suspend(() => unsafeVerify(token)),
+    unsafeVerify,
+    jwks: Effect.map(ring.keys, (keys) => ({ keys: keys.verification.map(VerificationKey.toJwk) })),
+    cacheMaxAgeSeconds: Effect.succeed(3600)
+  }
+}
 
 /**
  * A key ring from a source, with the `TokenSigner` and `KeySet` it backs.

@@ -14,6 +14,7 @@
 import { randomUUID } from "node:crypto"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
@@ -65,11 +66,11 @@ export const make: Effect.Effect<ObjectStore["Type"]> = Effect.gen(function*() {
   const namespaceOf = (kind: KubeObject.ObjectKind, namespace: string) =>
     KubeObject.kinds[kind].namespaced ? namespace : ""
 
-  const get: ObjectStore["Type"]["get"] = (kind, namespace, name) =>
-    Effect.sync(() => {
-      const slot = objects[kind].get(namespaceOf(kind, namespace))?.get(name)
-      return slot === undefined ? Option.none() : Option.some(read(kind, slot))
-    })
+  const unsafeGet: NonNullable<ObjectStore["Type"]["unsafeGet"]> = (kind, namespace, name) => {
+    const slot = objects[kind].get(namespaceOf(kind, namespace))?.get(name)
+    return Either.right(slot === undefined ? Option.none() : Option.some(read(kind, slot)))
+  }
+  const get: ObjectStore["Type"]["get"] = (kind, namespace, name) => Effect.suspend(() => unsafeGet(kind, namespace, name))
 
   const list: ObjectStore["Type"]["list"] = (kind, namespace) =>
     Effect.sync(() => {
@@ -147,7 +148,7 @@ export const make: Effect.Effect<ObjectStore["Type"]> = Effect.gen(function*() {
       return Effect.succeed(existing)
     })
 
-  return ObjectStore.of({ get, list, create, delete: del, watch: Stream.fromPubSub(events) })
+  return ObjectStore.of({ get, unsafeGet, list, create, delete: del, watch: Stream.fromPubSub(events) })
 })
 
 /**

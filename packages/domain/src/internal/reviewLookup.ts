@@ -5,16 +5,20 @@
  *
  * @internal
  */
-import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { ServiceUnavailable } from "../Errors.js"
 import type * as KubeObject from "../KubeObject.js"
-import { ObjectStore } from "../ObjectStore.js"
+import * as Steps from "../Steps.js"
 
-export const lookup = (kind: KubeObject.ObjectKind, namespace: string, name: string) =>
-  Effect.flatMap(ObjectStore, (store) => store.get(kind, namespace, name)).pipe(
-    Effect.catchTag("ObjectStoreError", (e) =>
-      e.reason === "Unavailable"
-        ? Effect.fail(new ServiceUnavailable({ reason: e.description }))
-        : Effect.succeed(Option.none<KubeObject.KubeObject>()))
-  )
+/** An object for a review: an unreachable store fails the review (503); any other store error reads as absent. */
+export function* lookup(
+  kind: KubeObject.ObjectKind,
+  namespace: string,
+  name: string
+): Steps.Steps<Option.Option<KubeObject.KubeObject>, ServiceUnavailable> {
+  const found = yield* Steps.get(kind, namespace, name)
+  if (Either.isRight(found)) return found.right
+  if (found.left.reason === "Unavailable") return yield* Steps.fail(new ServiceUnavailable({ reason: found.left.description }))
+  return Option.none()
+}
