@@ -98,10 +98,8 @@ export interface ClaimsInput {
   readonly jti: string
 }
 
-const ref = (r: ObjectReference): Ref => ({
-  ...(r.name !== "" ? { name: r.name } : {}),
-  ...(r.uid !== "" ? { uid: r.uid } : {})
-})
+const ref = (r: ObjectReference): Ref =>
+  r.name !== "" ? (r.uid !== "" ? { name: r.name, uid: r.uid } : { name: r.name }) : r.uid !== "" ? { uid: r.uid } : {}
 
 /**
  * Step T14: the claims of a new token. A Secret bound together with a Pod or a Node fails with the
@@ -116,25 +114,24 @@ export const make = (input: ClaimsInput): Either.Either<Claims, UnknownReason> =
     return Either.left(new UnknownReason({ error: oneObjectTypeMessage }))
   }
   const now = numericDate(input.now)
-  const kubernetes: KubernetesClaim = {
-    ...(input.namespace !== "" ? { namespace: input.namespace } : {}),
-    serviceaccount: ref(input.serviceAccount),
-    ...(binding.pod !== undefined ? { pod: ref(binding.pod) } : {}),
-    ...(binding.pod !== undefined && binding.node !== undefined ? { node: ref(binding.node) } : {}),
-    ...(binding.secret !== undefined ? { secret: ref(binding.secret) } : {}),
-    ...(binding.pod === undefined && binding.node !== undefined ? { node: ref(binding.node) } : {}),
-    ...(input.lifetime.warnAfterSeconds !== 0 ? { warnafter: now + input.lifetime.warnAfterSeconds } : {})
-  }
-  return Either.right({
-    iss: input.issuer,
-    sub: subject(input.namespace, input.serviceAccount.name),
-    ...(input.audiences.length > 0 ? { aud: input.audiences } : {}),
-    exp: now + input.lifetime.expirationSeconds,
-    iat: now,
-    nbf: now,
-    ...(input.jti !== "" ? { jti: input.jti } : {}),
-    "kubernetes.io": kubernetes
-  })
+  // Built with keys in code-point order, the order `serialize` writes them in (no sort needed).
+  const kubernetes: { -readonly [K in keyof KubernetesClaim]: KubernetesClaim[K] } = {} as never
+  if (input.namespace !== "") kubernetes.namespace = input.namespace
+  if (binding.node !== undefined) kubernetes.node = ref(binding.node)
+  if (binding.pod !== undefined) kubernetes.pod = ref(binding.pod)
+  if (binding.secret !== undefined) kubernetes.secret = ref(binding.secret)
+  kubernetes.serviceaccount = ref(input.serviceAccount)
+  if (input.lifetime.warnAfterSeconds !== 0) kubernetes.warnafter = now + input.lifetime.warnAfterSeconds
+  const claims: { -readonly [K in keyof Claims]: Claims[K] } = {}
+  if (input.audiences.length > 0) claims.aud = input.audiences
+  claims.exp = now + input.lifetime.expirationSeconds
+  claims.iat = now
+  claims.iss = input.issuer
+  if (input.jti !== "") claims.jti = input.jti
+  claims["kubernetes.io"] = kubernetes
+  claims.nbf = now
+  claims.sub = subject(input.namespace, input.serviceAccount.name)
+  return Either.right(claims)
 }
 
 /**

@@ -15,8 +15,21 @@ import * as Schema from "effect/Schema"
  * @since 0.1.0
  * @category formatting
  */
-export const format = (instant: DateTime.DateTime): string =>
-  new Date(Math.floor(DateTime.toEpochMillis(instant) / 1000) * 1000).toISOString().replace(".000Z", "Z")
+export const format = (instant: DateTime.DateTime): string => {
+  const second = Math.floor(DateTime.toEpochMillis(instant) / 1000)
+  // A server formats the same few seconds over and over (now, now + lifetime): two are remembered.
+  if (second === recent[0].second) return recent[0].text
+  if (second === recent[1].second) return recent[1].text
+  const text = new Date(second * 1000).toISOString().replace(".000Z", "Z")
+  recent[1] = recent[0]
+  recent[0] = { second, text }
+  return text
+}
+
+const recent: [{ second: number; text: string }, { second: number; text: string }] = [
+  { second: Number.NaN, text: "" },
+  { second: Number.NaN, text: "" }
+]
 
 /** 0000-01-01T00:00:00Z (`Date.UTC` maps year 0 to 1900, hence the literal). */
 const minMillis = -62167219200000

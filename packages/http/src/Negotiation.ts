@@ -49,6 +49,7 @@ const essence = (value: string): string => value.split(";")[0]!.trim().toLowerCa
  * @category negotiation
  */
 export const formatOfContentType = (contentType: string | undefined): Format | undefined => {
+  if (contentType === jsonMediaType) return "json"
   if (contentType === undefined || contentType.trim() === "") return "json"
   const type = essence(contentType)
   if (type === jsonMediaType) return "json"
@@ -78,6 +79,7 @@ export const requestFormat: Effect.Effect<Format, Status.StatusFailure, HttpServ
  * @category negotiation
  */
 export const formatOfAccept = (accept: string | undefined): Format => {
+  if (accept === jsonMediaType) return "json"
   if (accept === undefined || accept.trim() === "") return "json"
   const ranges = accept.split(",").flatMap((part) => {
     const [type, ...params] = part.split(";").map((s) => s.trim().toLowerCase())
@@ -97,6 +99,7 @@ export const formatOfAccept = (accept: string | undefined): Format => {
  * @category negotiation
  */
 export const isAcceptable = (accept: string | undefined): boolean => {
+  if (accept === jsonMediaType) return true
   if (accept === undefined || accept.trim() === "") return true
   return accept.split(",").some((part) => {
     const [type, ...params] = part.split(";").map((s) => s.trim().toLowerCase())

@@ -107,6 +107,21 @@ const endpointOf = (req: IncomingMessage, maxBytes: number): Endpoint | undefine
 const resourceLabel = (info: RequestInfo.RequestInfo) =>
   info.subresource === "" ? info.resource : `${info.resource}/${info.subresource}`
 
+/** `RequestInfo.resolve` of the fast path's URLs, remembered (at most 1 024, then started afresh). */
+const requestInfos = () => {
+  const known = new Map<string, { readonly info: RequestInfo.RequestInfo; readonly resource: string }>()
+  return (url: string) => {
+    let found = known.get(url)
+    if (found === undefined) {
+      if (known.size >= 1024) known.clear()
+      const info = RequestInfo.resolve("POST", url)
+      found = { info, resource: resourceLabel(info) }
+      known.set(url, found)
+    }
+    return found
+  }
+}
+
 /**
  * Builds the fast path.
  *
@@ -115,6 +130,7 @@ const resourceLabel = (info: RequestInfo.RequestInfo) =>
  */
 export const make = (options: Options): Listener => {
   const { authorizer, config, metrics, tokenCache } = options
+  const infoOf = requestInfos()
   // A port that fails makes the run hand the request over (the general path answers and counts it).
   let portFailed = false
   const noted = <A, E>(result: Either.Either<A, E>) => {
@@ -224,7 +240,7 @@ export const make = (options: Options): Listener => {
     const onEnd = () => {
       cleanup()
       const body: Uint8Array = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
-      const info = RequestInfo.resolve("POST", req.url ?? "")
+      const { info, resource } = infoOf(req.url ?? "")
       let answer: Answer | undefined
       try {
         answer = endpoint._tag === "TokenRequest" ? issue(req, endpoint, body, info) : review(req, body, info)
@@ -237,7 +253,7 @@ export const make = (options: Options): Listener => {
         return next()
       }
       send(answer)
-      metrics.request({ verb: info.verb, resource: resourceLabel(info), code: answer.code }, (performance.now() - started) / 1000)
+      metrics.request({ verb: info.verb, resource, code: answer.code }, (performance.now() - started) / 1000)
     }
     req.on("data", onData)
     req.on("end", onEnd)

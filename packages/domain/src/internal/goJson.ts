@@ -34,8 +34,13 @@ const compareBySurrogatePairs = (a: string, b: string): number => {
   return x.length - y.length
 }
 
+/** The characters Go escapes (or replaces) in a string: controls, `"`, `\\`, `<`, `>`, `&`, U+2028, U+2029, surrogates. */
+const escaped = /[\u0000-\u001f"\\<>&\u2028\u2029\ud800-\udfff]/
+
 /** A Go-escaped JSON string literal. */
-export const quoteString = (s: string): string => {
+export const quoteString = (s: string): string => (escaped.test(s) ? quoteEscaped(s) : `"${s}"`)
+
+const quoteEscaped = (s: string): string => {
   let out = "\""
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
@@ -81,6 +86,12 @@ export const quoteString = (s: string): string => {
   return out + "\""
 }
 
+/** Whether keys are in code-point order already (objects built in that order need no sort). */
+const isSorted = (keys: ReadonlyArray<string>): boolean => {
+  for (let i = 1; i < keys.length; i++) if (compareCodePoints(keys[i - 1]!, keys[i]!) > 0) return false
+  return true
+}
+
 /** Marshals a JSON-like value as Go's `json.Marshal` does after go-jose's map normalisation. */
 export const marshal = (value: unknown): string => {
   if (value === null || value === undefined) return "null"
@@ -101,9 +112,13 @@ export const marshal = (value: unknown): string => {
         return out + "]"
       }
       const record = value as Record<string, unknown>
-      const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort(compareCodePoints)
+      const keys = Object.keys(record)
+      if (!isSorted(keys)) keys.sort(compareCodePoints)
       let out = "{"
-      for (let i = 0; i < keys.length; i++) out += `${i === 0 ? "" : ","}${quoteString(keys[i]!)}:${marshal(record[keys[i]!])}`
+      for (let i = 0; i < keys.length; i++) {
+        const field = record[keys[i]!]
+        if (field !== undefined) out += `${out.length === 1 ? "" : ","}${quoteString(keys[i]!)}:${marshal(field)}`
+      }
       return out + "}"
     }
     default:
