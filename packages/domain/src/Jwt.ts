@@ -77,7 +77,7 @@ const issuerOfPayload = (value: unknown): Option.Option<string> => {
  * @category parsing
  */
 export const unverifiedIssuerOf = (token: string, parsed: ParsedToken): Option.Option<string> =>
-  /[\s=]/.test(token) ? unverifiedIssuer(token) : issuerOfPayload(parsed.payload)
+  parsed.plain ? issuerOfPayload(parsed.payload) : unverifiedIssuer(token)
 
 /**
  * `hasCorrectIssuer`: whether an authenticator for `issuers` handles the token at all. A `false`
@@ -101,6 +101,8 @@ export interface ParsedToken {
   readonly payload: unknown
   /** What the key set verifies. */
   readonly signed: SignedToken
+  /** The token had neither white space nor `=`: both ways of reading its payload see the same bytes. */
+  readonly plain: boolean
 }
 
 // go-jose's `base64URLDecode` trims trailing `=` before a raw decode.
@@ -124,7 +126,8 @@ const reencoded = (segment: string, bytes: Uint8Array) =>
  * @category parsing
  */
 export const parse = (token: string): Option.Option<ParsedToken> => {
-  const compact = /\s/.test(token) ? token.replace(/\s/g, "") : token
+  const plain = !/[\s=]/.test(token)
+  const compact = !plain && /\s/.test(token) ? token.replace(/\s/g, "") : token
   if (compact.startsWith("{")) return Option.none()
   const parts = compact.split(".")
   if (parts.length !== 3) return Option.none()
@@ -141,10 +144,13 @@ export const parse = (token: string): Option.Option<ParsedToken> => {
     return Option.map(parseJson(utf8.decode(payload)), (p) => ({
       header: record,
       payload: p,
+      plain,
       signed: {
         keyId: kid,
         algorithm: alg,
-        signingInput: `${reencoded(parts[0]!, header)}.${reencoded(parts[1]!, payload)}`,
+        signingInput: base64url.isCanonical(parts[0]!) && base64url.isCanonical(parts[1]!)
+          ? compact.slice(0, parts[0]!.length + 1 + parts[1]!.length)
+          : `${reencoded(parts[0]!, header)}.${reencoded(parts[1]!, payload)}`,
         signature
       }
     }))

@@ -46,8 +46,10 @@ const hasLineBreak = (text: string) => text.includes("\n") || text.includes("\r"
 
 /** The decoded bytes, or `undefined` when the text is not unpadded base64url. */
 export const decodeBytes = (text: string): Uint8Array | undefined => {
-  const clean = hasLineBreak(text) ? text.replace(/[\r\n]/g, "") : text
-  return clean.length % 4 === 1 ? undefined : decodeDigits(clean, table)
+  // line breaks are not digits: a text that decodes as it is has none
+  const direct = decodeDigits(text, table)
+  if (direct !== undefined || !hasLineBreak(text)) return direct
+  return decodeDigits(text.replace(/[\r\n]/g, ""), table)
 }
 
 /**
@@ -69,22 +71,38 @@ export const isCanonical = (text: string): boolean => {
  * character. Trailing bits that do not fill a byte are dropped, as Go does.
  */
 export const decodeDigits = (digits: string, table: DigitTable): Uint8Array | undefined => {
+  const rest = digits.length % 4
+  if (rest === 1) return undefined
   const out = new Uint8Array(Math.floor((digits.length * 3) / 4))
-  let bits = 0
-  let acc = 0
-  let j = 0
-  for (let i = 0; i < digits.length; i++) {
+  const digit = (i: number) => {
     const code = digits.charCodeAt(i)
-    const v = code < 128 ? table[code]! : -1
-    if (v < 0) return undefined
-    acc = ((acc << 6) | v) & 0xffffff
-    bits += 6
-    if (bits >= 8) {
-      bits -= 8
-      out[j++] = (acc >> bits) & 0xff
-    }
+    return code < 128 ? table[code]! : -1
   }
-  return out.subarray(0, j)
+  // four digits (24 bits) to three bytes at a time; a trailing two or three digits carry one or two
+  // bytes, their unused low bits ignored
+  let j = 0
+  const whole = digits.length - rest
+  for (let i = 0; i < whole; i += 4) {
+    const a = digit(i)
+    const b = digit(i + 1)
+    const c = digit(i + 2)
+    const d = digit(i + 3)
+    if ((a | b | c | d) < 0) return undefined
+    const n = (a << 18) | (b << 12) | (c << 6) | d
+    out[j++] = n >> 16
+    out[j++] = (n >> 8) & 0xff
+    out[j++] = n & 0xff
+  }
+  if (rest > 0) {
+    const a = digit(whole)
+    const b = digit(whole + 1)
+    const c = rest === 3 ? digit(whole + 2) : 0
+    if ((a | b | c) < 0) return undefined
+    const n = (a << 18) | (b << 12) | (c << 6)
+    out[j++] = n >> 16
+    if (rest === 3) out[j++] = (n >> 8) & 0xff
+  }
+  return out
 }
 
 const utf8 = new TextDecoder()

@@ -136,7 +136,11 @@ export const field = (object: unknown, name: string): unknown => {
   const record = object as Record<string, unknown>
   let found: unknown = undefined
   for (const k in record) {
-    if (Object.hasOwn(record, k) && (k === name || k.toLowerCase() === lower)) found = record[k]
+    // Lowercasing keeps the length of any key that could match an ASCII name (the names read here
+    // are all ASCII), so other lengths are skipped without lowercasing.
+    if ((k === name || (k.length === name.length && k.toLowerCase() === lower)) && Object.hasOwn(record, k)) {
+      found = record[k]
+    }
   }
   return found
 }
