@@ -117,6 +117,20 @@ const utf8 = new TextDecoder()
 const reencoded = (segment: string, bytes: Uint8Array) =>
   base64url.isCanonical(segment) ? segment : base64url.encodeBytes(bytes)
 
+// The tokens of one key share their header: the last one read is remembered (bytes and JSON value).
+let lastHeader: { readonly segment: string; readonly bytes: Uint8Array | undefined; readonly value: Option.Option<unknown> } = {
+  segment: "",
+  bytes: undefined,
+  value: Option.none()
+}
+const readHeader = (segment: string) => {
+  if (segment !== lastHeader.segment) {
+    const bytes = joseDecode(segment)
+    lastHeader = { segment, bytes, value: bytes === undefined ? Option.none() : parseJson(utf8.decode(bytes)) }
+  }
+  return lastHeader
+}
+
 /**
  * go-jose `ParseSigned` on the compact form: whitespace removed, exactly three segments, a JSON
  * object header whose `alg` and `kid` (when present) are strings, a JSON payload. `None` when any of
@@ -131,11 +145,11 @@ export const parse = (token: string): Option.Option<ParsedToken> => {
   if (compact.startsWith("{")) return Option.none()
   const parts = compact.split(".")
   if (parts.length !== 3) return Option.none()
-  const header = joseDecode(parts[0]!)
+  const { bytes: header, value: headerValue } = readHeader(parts[0]!)
   const payload = joseDecode(parts[1]!)
   const signature = joseDecode(parts[2]!)
   if (header === undefined || payload === undefined || signature === undefined) return Option.none()
-  return Option.flatMap(parseJson(utf8.decode(header)), (h) => {
+  return Option.flatMap(headerValue, (h) => {
     if (h === null || typeof h !== "object" || Array.isArray(h)) return Option.none()
     const record = h as Record<string, unknown>
     const alg = record["alg"] ?? ""

@@ -480,7 +480,10 @@ const fromEnvelope = <A, I>(
   validation: "Ignore" | "Warn" | "Strict"
 ): Either.Either<Decoded<A>, string> => {
   const expected = options.gvk
-  const actual = withDefaults({ ...parseApiVersion(envelope.apiVersion), kind: envelope.kind }, expected)
+  // the common case, the endpoint's own apiVersion and kind, needs no parsing
+  const actual = envelope.kind === expected.kind && envelope.apiVersion === groupVersionString(expected)
+    ? expected
+    : withDefaults({ ...parseApiVersion(envelope.apiVersion), kind: envelope.kind }, expected)
   const cannotHandle = (error: string) =>
     `${actual.kind} in version ${JSON.stringify(actual.version)} cannot be handled as a ${expected.kind}: ${error}`
   if (actual.kind !== expected.kind) {

@@ -139,8 +139,19 @@ export const lookup = (file: TokenFile, token: string): UserInfo | undefined => 
   const presented = Buffer.from(token)
   let found: UserInfo | undefined
   for (const entry of file.users) {
-    const known = Buffer.from(Redacted.value(entry.token))
+    const known = bytesOf(entry)
     if (known.length === presented.length && timingSafeEqual(known, presented)) found = entry.user
   }
   return found
+}
+
+/** The UTF-8 bytes of each entry's token, encoded once. */
+const tokenBytes = new WeakMap<TokenUser, Buffer>()
+const bytesOf = (entry: TokenUser): Buffer => {
+  let bytes = tokenBytes.get(entry)
+  if (bytes === undefined) {
+    bytes = Buffer.from(Redacted.value(entry.token))
+    tokenBytes.set(entry, bytes)
+  }
+  return bytes
 }
