@@ -117,15 +117,17 @@ const utf8 = new TextDecoder()
 const reencoded = (segment: string, bytes: Uint8Array) =>
   base64url.isCanonical(segment) ? segment : base64url.encodeBytes(bytes)
 
+const compactShape = /^[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/
+
 // The tokens of one key share their header: the last one read is remembered (bytes and JSON value).
 let lastHeader: { readonly segment: string; readonly bytes: Uint8Array | undefined; readonly value: Option.Option<unknown> } = {
   segment: "",
   bytes: undefined,
   value: Option.none()
 }
-const readHeader = (segment: string) => {
+const readHeader = (segment: string, decode: (segment: string) => Uint8Array | undefined) => {
   if (segment !== lastHeader.segment) {
-    const bytes = joseDecode(segment)
+    const bytes = decode(segment)
     lastHeader = { segment, bytes, value: bytes === undefined ? Option.none() : parseJson(utf8.decode(bytes)) }
   }
   return lastHeader
@@ -140,14 +142,17 @@ const readHeader = (segment: string) => {
  * @category parsing
  */
 export const parse = (token: string): Option.Option<ParsedToken> => {
-  const plain = !/[\s=]/.test(token)
+  // The common form, three segments of base64url digits, is recognised in one scan.
+  const shaped = compactShape.test(token)
+  const plain = shaped || !/[\s=]/.test(token)
   const compact = !plain && /\s/.test(token) ? token.replace(/\s/g, "") : token
   if (compact.startsWith("{")) return Option.none()
   const parts = compact.split(".")
   if (parts.length !== 3) return Option.none()
-  const { bytes: header, value: headerValue } = readHeader(parts[0]!)
-  const payload = joseDecode(parts[1]!)
-  const signature = joseDecode(parts[2]!)
+  const decode = shaped ? base64url.decodeDigitsOnly : joseDecode
+  const { bytes: header, value: headerValue } = readHeader(parts[0]!, decode)
+  const payload = decode(parts[1]!)
+  const signature = decode(parts[2]!)
   if (header === undefined || payload === undefined || signature === undefined) return Option.none()
   return Option.flatMap(headerValue, (h) => {
     if (h === null || typeof h !== "object" || Array.isArray(h)) return Option.none()
