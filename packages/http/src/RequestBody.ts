@@ -157,13 +157,22 @@ export const objectMetaFields: FieldTree = Object.fromEntries(
  * @category field validation
  */
 export const unknownFields = (value: unknown, tree: FieldTree, prefix = ""): Array<string> => {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return []
-  return Object.entries(value as Record<string, unknown>).flatMap(([key, inner]) => {
+  const found: Array<string> = []
+  collectUnknownFields(value, tree, prefix, found)
+  return found
+}
+
+const collectUnknownFields = (value: unknown, tree: FieldTree, prefix: string, found: Array<string>): void => {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return
+  const record = value as Record<string, unknown>
+  for (const key of Object.keys(record)) {
+    // own fields of the tree only (`constructor` is not a field because every object has one)
+    const known = Object.hasOwn(tree, key) ? tree[key] : undefined
+    if (known === true) continue
     const path = prefix === "" ? key : `${prefix}.${key}`
-    const known = tree[key]
-    if (known === undefined) return [path]
-    return known === true ? [] : unknownFields(inner, known, path)
-  })
+    if (known === undefined) found.push(path)
+    else collectUnknownFields(record[key], known, path, found)
+  }
 }
 
 /**
@@ -473,6 +482,8 @@ export const decodeJson = <A, I>(
 ): Either.Either<Decoded<A>, string> =>
   Either.flatMap(openJson(body, options.gvk.kind), (envelope) => fromEnvelope(options, envelope, validation))
 
+const noWarnings: ReadonlyArray<string> = []
+
 /** Kind and version checks, field validation and the schema, on an opened body. */
 const fromEnvelope = <A, I>(
   options: DecodeOptions<A, I>,
@@ -516,7 +527,9 @@ const fromEnvelope = <A, I>(
     )
   }
   const common = options.decodeCommonShape?.(object)
-  if (common !== undefined) return Either.right({ object: common, warnings: unknown.map((f) => `unknown field ${JSON.stringify(f)}`) })
+  if (common !== undefined) {
+    return Either.right({ object: common, warnings: unknown.length === 0 ? noWarnings : unknown.map((f) => `unknown field ${JSON.stringify(f)}`) })
+  }
   return Either.match(Schema.decodeUnknownEither(options.schema)(object), {
     onLeft: (error) => Either.left(cannotHandle(goDecodeError(expected.kind, error.issue))),
     onRight: (decoded) => Either.right({ object: decoded, warnings: unknown.map((f) => `unknown field ${JSON.stringify(f)}`) })

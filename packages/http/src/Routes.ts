@@ -195,8 +195,20 @@ export const handleFailures = <E, R>(
  * @category encoding
  */
 export const typed = (kind: string, wire: unknown): Record<string, unknown> => {
-  const { apiVersion: _apiVersion, kind: _kind, ...rest } = wire as Record<string, unknown>
+  const record = wire as Record<string, unknown>
+  if (record["kind"] === kind && record["apiVersion"] === TokenRequest.apiVersion && startsWithTypeMeta(record)) return record
+  const { apiVersion: _apiVersion, kind: _kind, ...rest } = record
   return { kind, apiVersion: TokenRequest.apiVersion, ...rest }
+}
+
+/** Whether `kind` and `apiVersion` are the first two keys (the order `typed` writes them in). */
+const startsWithTypeMeta = (record: Record<string, unknown>): boolean => {
+  let i = 0
+  for (const key in record) {
+    if (key !== (i === 0 ? "kind" : "apiVersion")) return false
+    if (++i === 2) return true
+  }
+  return false
 }
 
 const userInfoFields: RequestBody.FieldTree = { username: true, uid: true, groups: true, extra: true }

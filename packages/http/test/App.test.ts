@@ -59,6 +59,15 @@ describe("token endpoints over loopback HTTP (JSON)", () => {
           assert.isNull(ignored.headers.get("warning"))
         }))
 
+      it.effect("names of Object.prototype members are unknown fields too", () =>
+        Effect.gen(function*() {
+          const { url } = yield* TestServer
+          const body = JSON.stringify({ constructor: 1, spec: { toString: "x", expirationSeconds: 900 } })
+          const warned = yield* post(url + tokenPath, body)
+          assert.strictEqual(warned.status, 201)
+          assert.strictEqual(warned.headers.get("warning"), "299 - \"unknown field \\\"constructor\\\"\", 299 - \"unknown field \\\"spec.toString\\\"\"")
+        }))
+
       it.effect("binds to a pod: pod and node claims", () =>
         Effect.gen(function*() {
           const { store, url } = yield* TestServer
