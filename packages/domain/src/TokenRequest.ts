@@ -9,7 +9,7 @@
 import * as DateTime from "effect/DateTime"
 import * as Schema from "effect/Schema"
 import { BoundObjectReference } from "./BoundObjectReference.js"
-import { isRecord, keysWithin, objectText, openBody, stringArray, tokenText } from "./internal/plainShape.js"
+import { isRecord, keysWithin, openBody, stringArray } from "./internal/plainShape.js"
 import { ObjectMeta } from "./ObjectMeta.js"
 import { format as formatTime, Time } from "./Time.js"
 
@@ -190,28 +190,4 @@ export const encodeIssuedCommonShape = (issued: IssuedTokenRequest): Record<stri
     },
     status: { token: status.token, expirationTimestamp }
   }
-}
-
-/**
- * `JSON.stringify(encodeIssuedCommonShape(issued))`, written without scanning the token for escapes;
- * `undefined` where `encodeIssuedCommonShape` declines. Property-tested to give the same text.
- *
- * @since 0.1.0
- * @category encoding
- */
-export const issuedCommonShapeJson = (issued: IssuedTokenRequest): string | undefined => {
-  const wire = encodeIssuedCommonShape(issued) as
-    | { kind: unknown; apiVersion: unknown; metadata: unknown; spec: unknown; status: { token: string; expirationTimestamp: unknown } }
-    | undefined
-  if (wire === undefined) return undefined
-  return objectText([
-    ["kind", JSON.stringify(wire.kind)],
-    ["apiVersion", JSON.stringify(wire.apiVersion)],
-    ["metadata", JSON.stringify(wire.metadata)],
-    ["spec", JSON.stringify(wire.spec)],
-    ["status", objectText([
-      ["token", tokenText(wire.status.token)],
-      ["expirationTimestamp", JSON.stringify(wire.status.expirationTimestamp)]
-    ])]
-  ])
 }

@@ -7,7 +7,7 @@
  */
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { keysWithin, objectText, openBody, stringArray, tokenText } from "./internal/plainShape.js"
+import { keysWithin, openBody, stringArray } from "./internal/plainShape.js"
 import { ObjectMeta } from "./ObjectMeta.js"
 import { UserInfo } from "./UserInfo.js"
 
@@ -125,25 +125,4 @@ export const encodeCommonShape = (review: TokenReview): Record<string, unknown> 
       error: status.error
     }
   }
-}
-
-/**
- * `JSON.stringify(encodeCommonShape(review))`, written without scanning the token for escapes;
- * `undefined` where `encodeCommonShape` declines. Property-tested to give the same text.
- *
- * @since 0.1.0
- * @category encoding
- */
-export const commonShapeJson = (review: TokenReview): string | undefined => {
-  const wire = encodeCommonShape(review) as
-    | { kind: unknown; apiVersion: unknown; metadata: unknown; spec: { token: string; audiences: unknown }; status: unknown }
-    | undefined
-  if (wire === undefined) return undefined
-  return objectText([
-    ["kind", JSON.stringify(wire.kind)],
-    ["apiVersion", JSON.stringify(wire.apiVersion)],
-    ["metadata", JSON.stringify(wire.metadata)],
-    ["spec", objectText([["token", tokenText(wire.spec.token)], ["audiences", JSON.stringify(wire.spec.audiences)]])],
-    ["status", JSON.stringify(wire.status)]
-  ])
 }

@@ -132,36 +132,6 @@ describe("common shapes", () => {
     agreesOnEncode(TokenReview.TokenReview, TokenReview.encodeCommonShape, value)
   })
 
-  // tokens of the usual alphabet (taken as they are), and any text (escaped as JSON.stringify does)
-  const tokens = FastCheck.oneof(
-    FastCheck.stringMatching(/^[A-Za-z0-9._-]{0,60}$/),
-    FastCheck.string({ unit: "binary" })
-  )
-
-  it.prop("IssuedTokenRequest: issuedCommonShapeJson is the JSON text of encodeIssuedCommonShape", [
-    Arbitrary.make(TokenRequest.IssuedTokenRequest),
-    FastCheck.boolean(),
-    tokens
-  ], ([issued, plain, token]) => {
-    const { name, namespace, uid, creationTimestamp } = issued.metadata
-    const value = {
-      ...(plain ? { ...issued, metadata: { name, namespace, uid, creationTimestamp } } : issued),
-      status: { ...issued.status, token }
-    }
-    const wire = TokenRequest.encodeIssuedCommonShape(value)
-    assert.strictEqual(TokenRequest.issuedCommonShapeJson(value), wire === undefined ? undefined : JSON.stringify(wire))
-  })
-
-  it.prop("TokenReview answers: commonShapeJson is the JSON text of encodeCommonShape", [
-    Arbitrary.make(TokenReview.TokenReview),
-    FastCheck.boolean(),
-    tokens
-  ], ([review, plain, token]) => {
-    const value = { ...(plain ? { ...review, metadata: { creationTimestamp: null } } : review), spec: { ...review.spec, token } }
-    const wire = TokenReview.encodeCommonShape(value)
-    assert.strictEqual(TokenReview.commonShapeJson(value), wire === undefined ? undefined : JSON.stringify(wire))
-  })
-
   it("takes the shapes clients send and servers answer", () => {
     for (
       const body of [

@@ -68,17 +68,8 @@ export type Listener = (req: IncomingMessage, res: ServerResponse, next: () => v
 // general path would read the same namespace and name from the same URL.
 const tokenPath = /^\/api\/v1\/namespaces\/([A-Za-z0-9._-]+)\/serviceaccounts\/([A-Za-z0-9._-]+)\/token$/
 
-// The answers' JSON texts, as the general path writes them (`Routes.typed` of the schema encoding).
-const issuedText = (issued: TokenRequest.IssuedTokenRequest) =>
-  (issued.kind === "TokenRequest" && issued.apiVersion === TokenRequest.apiVersion
-    ? TokenRequest.issuedCommonShapeJson(issued)
-    : undefined) ??
-    JSON.stringify(Routes.typed("TokenRequest", TokenRequest.encodeIssuedCommonShape(issued) ?? Schema.encodeSync(TokenRequest.IssuedTokenRequest)(issued)))
-const reviewText = (review: TokenReview.TokenReview) =>
-  (review.kind === "TokenReview" && review.apiVersion === TokenRequest.apiVersion
-    ? TokenReview.commonShapeJson(review)
-    : undefined) ??
-    JSON.stringify(Routes.typed("TokenReview", encodeReview(review)))
+const encodeIssued = (issued: TokenRequest.IssuedTokenRequest) =>
+  TokenRequest.encodeIssuedCommonShape(issued) ?? Schema.encodeSync(TokenRequest.IssuedTokenRequest)(issued)
 const encodeReview = (review: TokenReview.TokenReview) =>
   TokenReview.encodeCommonShape(review) ?? Schema.encodeSync(TokenReview.TokenReview)(review)
 
@@ -190,10 +181,10 @@ export const make = (options: Options): Listener => {
     }))
     if (issued === undefined) return undefined
     // encoded before anything is counted: a failure from here on hands the request over
-    const text = issuedText(issued.tokenRequest)
+    const wire = Routes.typed("TokenRequest", encodeIssued(issued.tokenRequest))
     if (authenticated.method === "service-account") metrics.serviceAccountToken(authenticated.staleSeconds !== undefined)
     metrics.tokenIssued("success")
-    return { code: 201, text, headers: Routes.warningHeaders(issued.warnings) }
+    return { code: 201, text: JSON.stringify(wire), headers: Routes.warningHeaders(issued.warnings) }
   }
 
   const review = (req: IncomingMessage, body: Uint8Array, info: RequestInfo.RequestInfo): Answer | undefined => {
@@ -203,10 +194,10 @@ export const make = (options: Options): Listener => {
     if (Either.isLeft(decoded) || decoded.right.warnings.length > 0) return undefined
     const reviewed = run(ReviewToken.reviewSteps(config, tokenCache, decoded.right.object))
     if (reviewed === undefined) return undefined
-    const text = reviewText(reviewed.tokenReview)
+    const wire = Routes.typed("TokenReview", encodeReview(reviewed.tokenReview))
     if (authenticated.method === "service-account") metrics.serviceAccountToken(authenticated.staleSeconds !== undefined)
     options.onReviewed(reviewed.authentication)
-    return { code: 201, text, headers: {} }
+    return { code: 201, text: JSON.stringify(wire), headers: {} }
   }
 
   return (req, res, next) => {

@@ -55,24 +55,3 @@ export const openBody = (input: unknown, known: ReadonlySet<string>):
     spec
   }
 }
-
-/**
- * `JSON.stringify` of an object given as its members' JSON texts, in order; `undefined` texts are
- * skipped, as `JSON.stringify` skips `undefined` members.
- */
-export const objectText = (members: ReadonlyArray<readonly [string, string | undefined]>): string => {
-  let out = "{"
-  for (const [name, text] of members) {
-    if (text !== undefined) out += `${out.length === 1 ? "" : ","}"${name}":${text}`
-  }
-  return out + "}"
-}
-
-const tokenCharacters = /^[A-Za-z0-9._-]*$/
-
-/**
- * `JSON.stringify` of a token: a text of base64url digits and dots needs no escapes, so it is quoted
- * as it is (a kilobyte-long token is otherwise scanned character by character).
- */
-export const tokenText = (token: string | undefined): string | undefined =>
-  token === undefined ? undefined : tokenCharacters.test(token) ? `"${token}"` : JSON.stringify(token)
