@@ -96,9 +96,9 @@ export interface Options extends Configuration.Options {
   readonly objectStore?: Layer.Layer<ObjectStore, Configuration.ConfigurationError> | undefined
   /**
    * Answer JSON TokenRequests and TokenReviews on the Node listener, before the general app
-   * (`FastPath`: same answers and metrics, a fraction of the cost). Used only when the store and the
-   * signer answer synchronously (not with etcd or an external signer) and no audit sink listens.
-   * Default `true`.
+   * (`FastPath`: same answers and metrics, a fraction of the cost). Used only when every port has a
+   * synchronous form (`Steps.syncPorts`: the memory store and local keys have them, etcd and an
+   * external signer do not) and no audit sink listens. Default `true`.
    */
   readonly fastPath?: boolean | undefined
 }
