@@ -143,13 +143,14 @@ describe("Steps: Effect and synchronous runs agree", () => {
           spec: { audiences: p.issue.audiences, expirationSeconds: 3607, boundObjectRef: p.issue.boundObjectRef }
         }))).pipe(Effect.provide(issuing))
         const token0 = Either.isRight(issued) ? issued.right.tokenRequest.status.token : "not-a-token"
-        const token = {
+        const mangled: Record<string, string> = {
           none: token0,
           signature: `${token0.slice(0, -4)}AAAA`,
           garbage: "a.b.c",
           empty: "",
           whitespace: ` ${token0}\n`
-        }[p.mangle]
+        }
+        const token = mangled[p.mangle] ?? token0
         const now = t0 + p.laterSeconds * 1000
         yield* TestClock.setTime(now)
         const [viaEffect, viaSync] = yield* twoPorts(objectsVariants[p.objects as keyof typeof objectsVariants])
