@@ -5,13 +5,12 @@
  * @since 0.1.0
  */
 import type * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type { BoundObjectReference } from "./BoundObjectReference.js"
 import type { InternalError, ServiceUnavailable } from "./Errors.js"
 import { BadRequest, Conflict, NotFound } from "./Errors.js"
 import { goQuote } from "./FieldError.js"
-import { fromStoreError } from "./internal/storeError.js"
+import { lookup, require } from "./internal/storeError.js"
 import * as KubeObject from "./KubeObject.js"
 import type { ObjectStore } from "./ObjectStore.js"
 import * as Steps from "./Steps.js"
@@ -116,14 +115,6 @@ export const uidConflict = (gvk: GroupVersionKind, name: string, requestedUid: s
       `the UID in the bound object reference (${requestedUid}) does not match the UID in record. The object might have been deleted and then recreated`
   })
 
-function* require(kind: KubeObject.ObjectKind, namespace: string, name: string) {
-  const found = yield* Steps.orFail(Either.mapLeft(yield* Steps.get(kind, namespace, name), fromStoreError))
-  if (Option.isNone(found)) {
-    return yield* Steps.fail(new NotFound({ group: "", resource: KubeObject.kinds[kind].resource, name }))
-  }
-  return found.value
-}
-
 const uidOf = (object: KubeObject.KubeObject) => object.metadata.uid ?? ""
 
 /**
@@ -152,7 +143,7 @@ export function* resolveSteps(
     const nodeName = KubeObject.podNodeName(pod)
     let node: ObjectReference | undefined
     if (nodeName !== "") {
-      const found = yield* Steps.orFail(Either.mapLeft(yield* Steps.get("Node", "", nodeName), fromStoreError))
+      const found = yield* lookup("Node", "", nodeName)
       node = { name: nodeName, uid: Option.isSome(found) ? uidOf(found.value) : "" }
     }
     binding = { pod: { name: pod.metadata.name ?? name, uid }, node }

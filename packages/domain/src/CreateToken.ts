@@ -17,7 +17,7 @@ import type { ServiceUnavailable } from "./Errors.js"
 import { Conflict, InternalError, NotFound } from "./Errors.js"
 import * as Expiration from "./Expiration.js"
 import type { IdGenerator } from "./IdGenerator.js"
-import { fromStoreError } from "./internal/storeError.js"
+import { require } from "./internal/storeError.js"
 import type { ObjectStore } from "./ObjectStore.js"
 import type { IssuedTokenRequest, TokenRequest } from "./TokenRequest.js"
 import { apiVersion } from "./TokenRequest.js"
@@ -80,11 +80,8 @@ export function* createTokenSteps(
   // T1–T3
   yield* Steps.orFail(Validation.validateMetadata(namespace, name, request))
   // T4
-  const found = yield* Steps.orFail(Either.mapLeft(yield* Steps.get("ServiceAccount", namespace, name), fromStoreError))
-  if (Option.isNone(found)) {
-    return yield* Steps.fail(new NotFound({ group: "", resource: "serviceaccounts", name }))
-  }
-  const serviceAccountUid = found.value.metadata.uid ?? ""
+  const serviceAccount = yield* require("ServiceAccount", namespace, name)
+  const serviceAccountUid = serviceAccount.metadata.uid ?? ""
   // T5
   const requestedUid = request.metadata.uid ?? ""
   if (requestedUid !== "" && requestedUid !== serviceAccountUid) {

@@ -431,7 +431,8 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
         })
       ).pipe(Effect.mapError((error) => fail(error.description)))
     const storeContext = yield* Layer.build(options.objectStore ?? storeLayer(configuration))
-    const store = wrapStore(Context.get(storeContext, ObjectStore), metrics)
+    const rawStore = Context.get(storeContext, ObjectStore)
+    const store = wrapStore(rawStore, metrics)
     const seeded = yield* ManifestLoader.seed(configuration.objects, { skipExisting: configuration.store._tag === "Etcd" }).pipe(
       Effect.tap(ManifestLoader.seed(defaultObjects, { skipExisting: true })),
       Effect.provideService(ObjectStore, store),
@@ -445,7 +446,7 @@ export const start = (options: Options = {}): Effect.Effect<RunningServer, Start
     const countSigner = <A, E extends { readonly reason: string }, R>(effect: Effect.Effect<A, E, R>) =>
       Effect.tapError(effect, (error) => Effect.sync(() => metrics.signerError(error.reason)))
     const idGenerator = { next: Effect.sync(() => crypto.randomUUID()), unsafeNext: () => crypto.randomUUID() }
-    const rawPorts = Context.make(ObjectStore, Context.get(storeContext, ObjectStore)).pipe(
+    const rawPorts = Context.make(ObjectStore, rawStore).pipe(
       Context.add(TokenSigner, signer),
       Context.add(KeySet, keySet),
       Context.add(IdGenerator, idGenerator)

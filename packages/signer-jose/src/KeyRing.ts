@@ -149,22 +149,22 @@ export const make = (
 ): Effect.Effect<KeyRing["Type"], KeyFile.KeyFileError, Scope.Scope> =>
   Effect.gen(function*() {
     const initial = yield* load(source)
-    const state = yield* SynchronizedRef.make({ source, keys: initial })
-    // the keys in force, also kept outside the ref for synchronous readers
+    // The source, behind a ref that lets one swap run at a time; the keys in force, read at once.
+    const current = yield* SynchronizedRef.make(source)
     let inForce = initial
 
     const swap = (next: (current: KeySource) => KeySource) =>
-      SynchronizedRef.modifyEffect(state, (current) => {
-        const target = next(current.source)
+      SynchronizedRef.modifyEffect(current, (was) => {
+        const target = next(was)
         return load(target).pipe(Effect.map((keys) => {
           inForce = keys
-          return [keys, { source: target, keys }] as const
+          return [keys, target] as const
         }))
       })
 
-    const reload = swap((current) => current)
+    const reload = swap((was) => was)
     const ring: KeyRing["Type"] = {
-      keys: Effect.map(SynchronizedRef.get(state), (s) => s.keys),
+      keys: Effect.sync(() => inForce),
       unsafeKeys: () => inForce,
       reload,
       load: (next) => swap(() => next)

@@ -61,7 +61,7 @@ export const decodeDigitsOnly = (text: string): Uint8Array | undefined =>
   nativeDecode !== undefined && text.length % 4 !== 1 ? nativeDecode(text) : decodeDigits(text, table)
 
 export const decodeBytes = (text: string): Uint8Array | undefined => {
-  if (text.length % 4 !== 1 && digitsOnly.test(text)) return decodeDigitsOnly(text)
+  if (digitsOnly.test(text)) return decodeDigitsOnly(text)
   // line breaks are not digits: a text that decodes as it is has none
   const direct = decodeDigits(text, table)
   if (direct !== undefined || !hasLineBreak(text)) return direct
