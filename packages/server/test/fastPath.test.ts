@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
 import * as fs from "node:fs"
 import * as http from "node:http"
+import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as SigningKey from "@tokenrequest/signer-jose/SigningKey"
@@ -254,6 +255,57 @@ describe("fast path", () => {
           const b = normalize(yield* send(general.url, exchange))
           assert.deepStrictEqual(a, b, exchange.body)
         }
+      })
+    ), 60_000)
+
+  it.live("answers requests that arrive together each on its own connection, pipelined ones in order, whoever hangs up", () =>
+    withServers((fast) =>
+      Effect.gen(function*() {
+        const { hostname, port } = new URL(fast.url)
+        const request = (audience: string) => {
+          const body = tokenRequest({ audiences: [audience] })
+          return `POST ${tokenPath} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer admin\r\n` +
+            `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+        }
+        /** Connects `n` sockets, then writes all their requests in one go; resolves with what each read. */
+        const together = (texts: ReadonlyArray<string>, hangsUp: (i: number) => boolean, answersEach: number) =>
+          Effect.async<ReadonlyArray<string>>((resume) => {
+            const read: Array<string> = texts.map(() => "")
+            let open = texts.length
+            const done = () => {
+              if (--open === 0) resume(Effect.succeed(read))
+            }
+            let connected = 0
+            const sockets = texts.map((_, i) => {
+              const socket = net.connect({ host: hostname, port: Number(port) }, () => {
+                if (++connected < texts.length) return
+                sockets.forEach((s, j) => s.write(texts[j]!))
+                sockets.forEach((s, j) => hangsUp(j) && s.destroy())
+              })
+              socket.on("data", (chunk: Buffer) => {
+                read[i] += chunk.toString("utf8")
+                if ((read[i]!.match(/"token":"eyJ/g) ?? []).length >= answersEach) socket.end()
+              })
+              socket.setTimeout(10_000, () => socket.destroy())
+              socket.on("close", done)
+              socket.on("error", () => {})
+              return socket
+            })
+          })
+        // 30 connections whose requests arrive together (answered in few turns), a third hanging up at once
+        const read = yield* together(Array.from({ length: 30 }, (_, i) => request(`aud-${i}`)), (i) => i % 3 === 0, 1)
+        read.forEach((text, i) => {
+          if (i % 3 === 0) return
+          assert.match(text, /^HTTP\/1\.1 201 Created\r\n/)
+          assert.include(text, `"audiences":["aud-${i}"]`)
+        })
+        // two requests in one write: two answers, in the order asked
+        const [pipelined] = yield* together([request("first") + request("second")], () => false, 2)
+        const order = [...pipelined!.matchAll(/"audiences":\["(first|second)"\]/g)].map((m) => m[1])
+        assert.deepStrictEqual(order, ["first", "second"])
+        assert.strictEqual((pipelined!.match(/HTTP\/1\.1 201 Created/g) ?? []).length, 2)
+        // and the server still answers afterwards
+        assert.strictEqual((yield* send(fast.url, { path: tokenPath, body: tokenRequest({}) })).status, 201)
       })
     ), 60_000)
 })
