@@ -6,7 +6,6 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Ref from "effect/Ref"
 import { randomV4 } from "./internal/uuid.js"
 
 /**
@@ -24,6 +23,8 @@ export class IdGenerator extends Context.Tag("@tokenrequest/domain/IdGenerator")
 
 /**
  * Random UUID v4 ids drawn from Effect's `Random` (of the calling fiber), as `uuid.NewString()`.
+ * No synchronous form (outside a fiber there is no `Random` to draw from): for `Steps.runSync`,
+ * give `unsafeNext` from a source of your own, as the reference server does with `randomUUID`.
  *
  * @since 0.1.0
  * @category layers
@@ -39,15 +40,17 @@ export const layerRandom: Layer.Layer<IdGenerator> = Layer.succeed(IdGenerator, 
 export const sequenceId = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`
 
 /**
- * Deterministic ids `sequenceId(1)`, `sequenceId(2)`, … (tests and conformance vectors).
+ * Deterministic ids `sequenceId(1)`, `sequenceId(2)`, … (tests and conformance vectors), one
+ * sequence for `next` and `unsafeNext`.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerSequence: Layer.Layer<IdGenerator> = Layer.effect(
-  IdGenerator,
-  Effect.map(Ref.make(0), (counter) => ({ next: Effect.map(Ref.updateAndGet(counter, (n) => n + 1), sequenceId) }))
-)
+export const layerSequence: Layer.Layer<IdGenerator> = Layer.sync(IdGenerator, () => {
+  let count = 0
+  const unsafeNext = () => sequenceId(++count)
+  return { next: Effect.sync(unsafeNext), unsafeNext }
+})
 
 /**
  * Always the same id.
@@ -55,4 +58,5 @@ export const layerSequence: Layer.Layer<IdGenerator> = Layer.effect(
  * @since 0.1.0
  * @category layers
  */
-export const layerFixed = (id: string): Layer.Layer<IdGenerator> => Layer.succeed(IdGenerator, { next: Effect.succeed(id) })
+export const layerFixed = (id: string): Layer.Layer<IdGenerator> =>
+  Layer.succeed(IdGenerator, { next: Effect.succeed(id), unsafeNext: () => id })

@@ -93,10 +93,11 @@ export class ObjectStore extends Context.Tag("@tokenrequest/domain/ObjectStore")
 const storeKey = (kind: ObjectKind, namespace: string, name: string) => `${kind}\u0000${namespace}\u0000${name}`
 
 /**
- * An in-memory store (a `Ref` of a `Map`) for programs' tests and embedding: UUID v4 uids from
- * Effect's `Random`, `creationTimestamp` from the `Clock` (both of the calling fiber), increasing
- * `resourceVersion`s, and a `PubSub`-fed watch. `initial` objects are stored as given, with `uid`,
- * `creationTimestamp` and `resourceVersion` filled in only where missing.
+ * An in-memory store (a `Map`, replaced on every write) for programs' tests and embedding: UUID v4
+ * uids from Effect's `Random`, `creationTimestamp` from the `Clock` (both of the calling fiber),
+ * increasing `resourceVersion`s, and a `PubSub`-fed watch. `initial` objects are stored as given,
+ * with `uid`, `creationTimestamp` and `resourceVersion` filled in only where missing. Reads have a
+ * synchronous form (`unsafeGet`), so `Steps.syncPorts` accepts it.
  *
  * @since 0.1.0
  * @category layers
@@ -105,7 +106,8 @@ export const layerMemory = (initial: ReadonlyArray<KubeObject> = []): Layer.Laye
   Layer.scoped(
     ObjectStore,
     Effect.gen(function*() {
-      const objects = yield* Ref.make(new Map<string, KubeObject>())
+      // Written only under `lock`, each write a new `Map`: a read sees one state, at once.
+      let objects = new Map<string, KubeObject>()
       const version = yield* Ref.make(0)
       const lock = yield* Effect.makeSemaphore(1)
       const events = yield* Effect.acquireRelease(PubSub.unbounded<ObjectEvent>(), PubSub.shutdown)
@@ -129,41 +131,40 @@ export const layerMemory = (initial: ReadonlyArray<KubeObject> = []): Layer.Laye
       for (const object of initial) {
         const k = keyOf(object)
         const stored = yield* stamp(object, false)
-        yield* Ref.update(objects, (m) => new Map(m).set(storeKey(k.kind, k.namespace, k.name), stored))
+        objects = new Map(objects).set(storeKey(k.kind, k.namespace, k.name), stored)
       }
-      const get = (kind: ObjectKind, namespace: string, name: string) =>
-        Effect.map(Ref.get(objects), (m) => Option.fromNullable(m.get(storeKey(kind, namespace, name))))
+      const find = (kind: ObjectKind, namespace: string, name: string) =>
+        Option.fromNullable(objects.get(storeKey(kind, namespace, name)))
       return ObjectStore.of({
-        get,
+        get: (kind, namespace, name) => Effect.sync(() => find(kind, namespace, name)),
+        unsafeGet: (kind, namespace, name) => Either.right(find(kind, namespace, name)),
         list: (kind, namespace) =>
-          Effect.map(Ref.get(objects), (m) =>
-            [...m.values()]
+          Effect.sync(() =>
+            [...objects.values()]
               .filter((o) => o.kind === kind && (namespace === undefined || keyOf(o).namespace === namespace))
               .sort(order)),
         create: (object) =>
           lock.withPermits(1)(Effect.gen(function*() {
             const k = keyOf(object)
             const id = storeKey(k.kind, k.namespace, k.name)
-            if ((yield* Ref.get(objects)).has(id)) {
+            if (objects.has(id)) {
               return yield* Effect.fail(new AlreadyExists({ group: "", resource: kinds[k.kind].resource, name: k.name }))
             }
             const stored = yield* stamp(object, true)
-            yield* Ref.update(objects, (m) => new Map(m).set(id, stored))
+            objects = new Map(objects).set(id, stored)
             yield* PubSub.publish(events, { type: "ADDED", object: stored } as ObjectEvent)
             return stored
           })),
         delete: (kind, namespace, name) =>
           lock.withPermits(1)(Effect.gen(function*() {
             const id = storeKey(kind, namespace, name)
-            const existing = (yield* Ref.get(objects)).get(id)
+            const existing = objects.get(id)
             if (existing === undefined) {
               return yield* Effect.fail(new NotFound({ group: "", resource: kinds[kind].resource, name }))
             }
-            yield* Ref.update(objects, (m) => {
-              const next = new Map(m)
-              next.delete(id)
-              return next
-            })
+            const next = new Map(objects)
+            next.delete(id)
+            objects = next
             yield* PubSub.publish(events, { type: "DELETED", object: existing } as ObjectEvent)
             return existing
           })),

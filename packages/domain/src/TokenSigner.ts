@@ -89,6 +89,7 @@ export const layerInsecure = (
 ): Layer.Layer<TokenSigner> =>
   Layer.succeed(TokenSigner, {
     sign: (payload) => Effect.sync(() => insecureSign(key.keyId, key.algorithm, payload)),
+    unsafeSign: (payload) => Either.right(insecureSign(key.keyId, key.algorithm, payload)),
     current: Effect.succeed({ algorithm: key.algorithm, keyId: key.keyId })
   })
 

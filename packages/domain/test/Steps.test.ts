@@ -1,7 +1,7 @@
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import * as Config from "@tokenrequest/domain/Config"
 import * as CreateToken from "@tokenrequest/domain/CreateToken"
-import { IdGenerator } from "@tokenrequest/domain/IdGenerator"
+import { IdGenerator, layerRandom, sequenceId } from "@tokenrequest/domain/IdGenerator"
 import { KeySet } from "@tokenrequest/domain/KeySet"
 import type * as KubeObject from "@tokenrequest/domain/KubeObject"
 import { ObjectStore } from "@tokenrequest/domain/ObjectStore"
@@ -9,11 +9,13 @@ import * as ReviewToken from "@tokenrequest/domain/ReviewToken"
 import * as Steps from "@tokenrequest/domain/Steps"
 import * as TokenCache from "@tokenrequest/domain/TokenCache"
 import { TokenSigner } from "@tokenrequest/domain/TokenSigner"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as FastCheck from "effect/FastCheck"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 import * as Fixtures from "./fixtures.js"
 import { request, t0 } from "./helpers.js"
@@ -27,12 +29,9 @@ type Ports = ObjectStore | TokenSigner | KeySet | IdGenerator | Config.Config
 const twoPorts = (objects: ReadonlyArray<KubeObject.KubeObject>) =>
   Effect.all([Layer.build(Fixtures.layer({ objects })), Layer.build(Fixtures.layer({ objects }))])
 
-/** The synchronous forms of the test layers' ports, by running their (synchronous) effects. */
+/** The test layers' own synchronous forms (`unsafeGet`, `unsafeSign`, …), at a fixed time. */
 const syncPortsOf = (context: Context.Context<Ports>, nowMillis: number): Steps.SyncPorts => ({
-  get: (kind, namespace, name) => Effect.runSync(Effect.either(Context.get(context, ObjectStore).get(kind, namespace, name))),
-  sign: (payload) => Effect.runSync(Effect.either(Context.get(context, TokenSigner).sign(payload))),
-  verify: (token) => Effect.runSync(Effect.either(Context.get(context, KeySet).verify(token))),
-  nextId: () => Effect.runSync(Context.get(context, IdGenerator).next),
+  ...Option.getOrThrow(Steps.syncPorts(context, Clock.make())),
   nowMillis: () => nowMillis
 })
 
@@ -172,4 +171,27 @@ describe("Steps: Effect and synchronous runs agree", () => {
       }).pipe(Effect.scoped),
     { fastCheck: { numRuns: 150 } }
   )
+
+  it.effect("the domain's in-memory layers answer synchronously, and agree with their Effect forms", () =>
+    Effect.gen(function*() {
+      const context = yield* Layer.build(Fixtures.layer({ objects: [] }))
+      const ports = Option.getOrThrow(Steps.syncPorts(context, Clock.make()))
+      const store = Context.get(context, ObjectStore)
+      const ids = Context.get(context, IdGenerator)
+      // one id sequence for both forms
+      assert.strictEqual(yield* ids.next, sequenceId(1))
+      assert.strictEqual(ports.nextId(), sequenceId(2))
+      // a write through the Effect form is read at once by the synchronous one
+      assert.deepStrictEqual(ports.get("ServiceAccount", "ns-a", "sa"), Either.right(Option.none()))
+      const created = yield* store.create(Fixtures.serviceAccount("sa", "11111111-1111-4111-8111-111111111111"))
+      assert.deepStrictEqual(ports.get("ServiceAccount", "ns-a", "sa"), Either.right(Option.some(created)))
+      yield* store.delete("ServiceAccount", "ns-a", "sa")
+      assert.deepStrictEqual(ports.get("ServiceAccount", "ns-a", "sa"), Either.right(Option.none()))
+      // both forms sign alike
+      const signed = Either.getOrThrow(ports.sign("{}"))
+      assert.deepStrictEqual(Either.right(signed), yield* Effect.either(Context.get(context, TokenSigner).sign("{}")))
+      // Effect's Random has no synchronous form: no SyncPorts then
+      const random = yield* Layer.build(Layer.merge(Fixtures.layer({ objects: [] }), layerRandom))
+      assert.isTrue(Option.isNone(Steps.syncPorts(random, Clock.make())))
+    }).pipe(Effect.scoped))
 })
