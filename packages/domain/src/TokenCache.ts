@@ -94,6 +94,15 @@ const dependenciesOf = (claims: DecodedClaims): Array<string> => {
   ]
 }
 
+/** A cached token's cached answers, by requested audiences. */
+interface Slot {
+  readonly token: string
+  readonly byAudiences: Map<string, Entry>
+}
+
+/** Where a token is looked up: its last 32 characters (24 bytes of its signature, for a JWS). */
+const slotKey = (token: string) => token.length > 32 ? token.slice(-32) : token
+
 /** The requested audiences as one key, one-to-one (a JSON array starts with `[`, never with `:`). */
 const audiencesKey = (audiences: ReadonlyArray<string>) =>
   audiences.length === 1 ? `:${audiences[0]!}` : JSON.stringify(audiences)
@@ -107,16 +116,19 @@ const audiencesKey = (audiences: ReadonlyArray<string>) =>
 export const unsafeMake = (options: Options = {}): TokenCache["Type"] => {
   const ttlMillis = Duration.toMillis(Duration.decode(options.ttl ?? "10 seconds"))
   const capacity = Math.max(0, Math.floor(options.capacity ?? 4096))
-  // token → audiences → entry: a lookup hashes the token (once per string) without building a key.
-  // The tokens are kept least recently used first.
-  const entries = new Map<string, Map<string, Entry>>()
+  // Tokens are found by their last characters (the signature's), then compared whole: each review's
+  // token is a new string, and hashing all of it would cost more than the rest of a cache hit.
+  // Two cached tokens ending alike share a slot, the later one replacing the other.
+  // The slots are kept least recently used first.
+  const slots = new Map<string, Slot>()
   let count = 0
   const index = new Map<string, Set<Entry>>()
   const remove = (entry: Entry) => {
-    const byAudiences = entries.get(entry.token)
-    if (byAudiences?.get(entry.audiences) !== entry) return
-    byAudiences.delete(entry.audiences)
-    if (byAudiences.size === 0) entries.delete(entry.token)
+    const key = slotKey(entry.token)
+    const slot = slots.get(key)
+    if (slot?.token !== entry.token || slot.byAudiences.get(entry.audiences) !== entry) return
+    slot.byAudiences.delete(entry.audiences)
+    if (slot.byAudiences.size === 0) slots.delete(key)
     count -= 1
     for (const dependency of entry.dependencies) {
       const dependents = index.get(dependency)
@@ -124,38 +136,45 @@ export const unsafeMake = (options: Options = {}): TokenCache["Type"] => {
       if (dependents?.size === 0) index.delete(dependency)
     }
   }
+  const removeAll = (slot: Slot) => {
+    for (const entry of [...slot.byAudiences.values()]) remove(entry)
+  }
   return TokenCache.of({
     lookup: (token, audiences, nowMillis) => {
-      const byAudiences = entries.get(token)
-      if (byAudiences === undefined) return undefined
-      const entry = byAudiences.get(audiencesKey(audiences))
+      const key = slotKey(token)
+      const slot = slots.get(key)
+      if (slot === undefined || slot.token !== token) return undefined
+      const entry = slot.byAudiences.get(audiencesKey(audiences))
       if (entry === undefined) return undefined
       if (nowMillis >= entry.expiresAt) {
         remove(entry)
         return undefined
       }
       // Most recently used last.
-      entries.delete(token)
-      entries.set(token, byAudiences)
+      slots.delete(key)
+      slots.set(key, slot)
       return entry.verified
     },
     remember: (token, audiences, verified, nowMillis) => {
       if (ttlMillis <= 0 || capacity === 0) return
-      const key = audiencesKey(audiences)
-      const previous = entries.get(token)?.get(key)
+      const audiencesId = audiencesKey(audiences)
+      const key = slotKey(token)
+      const taken = slots.get(key)
+      if (taken !== undefined && taken.token !== token) removeAll(taken)
+      const previous = slots.get(key)?.byAudiences.get(audiencesId)
       if (previous !== undefined) remove(previous)
       const exp = verified.claims.exp
       const expiresAt = Math.min(nowMillis + ttlMillis, exp === undefined ? Infinity : (exp + leewaySeconds) * 1000)
       if (expiresAt <= nowMillis) return
       while (count >= capacity) {
-        const oldest = entries.values().next()
+        const oldest = slots.values().next()
         if (oldest.done === true) break
-        for (const entry of [...oldest.value.values()]) remove(entry)
+        removeAll(oldest.value)
       }
-      const entry: Entry = { token, audiences: key, verified, expiresAt, dependencies: dependenciesOf(verified.claims) }
-      const byAudiences = entries.get(token)
-      if (byAudiences === undefined) entries.set(token, new Map([[key, entry]]))
-      else byAudiences.set(key, entry)
+      const entry: Entry = { token, audiences: audiencesId, verified, expiresAt, dependencies: dependenciesOf(verified.claims) }
+      const slot = slots.get(key)
+      if (slot === undefined) slots.set(key, { token, byAudiences: new Map([[audiencesId, entry]]) })
+      else slot.byAudiences.set(audiencesId, entry)
       count += 1
       for (const dependency of entry.dependencies) {
         const dependents = index.get(dependency)
@@ -169,7 +188,7 @@ export const unsafeMake = (options: Options = {}): TokenCache["Type"] => {
       for (const entry of [...dependents]) remove(entry)
     },
     clear: () => {
-      entries.clear()
+      slots.clear()
       index.clear()
       count = 0
     },

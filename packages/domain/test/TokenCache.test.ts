@@ -208,6 +208,37 @@ describe("TokenCache", () => {
     assert.strictEqual(cache.size(), 0)
   })
 
+  it("two tokens that end alike are never taken for each other; the later one replaces the other", () => {
+    const cache = TokenCache.unsafeMake()
+    const verified = {
+      claims: {
+        iss: "i",
+        sub: "s",
+        aud: [],
+        exp: undefined,
+        nbf: undefined,
+        iat: undefined,
+        jti: undefined,
+        kubernetes: { namespace: "default", serviceaccount: { name: "default", uid: "u" } }
+      },
+      audiences: ["a"]
+    } as unknown as Parameters<typeof cache.remember>[2]
+    const ending = ".".padEnd(64, "S")
+    const [first, second] = [`header.first${ending}`, `header.second${ending}`]
+    cache.remember(first, ["a"], verified, 0)
+    assert.isDefined(cache.lookup(first, ["a"], 1))
+    assert.isUndefined(cache.lookup(second, ["a"], 1))
+    // a short token is its own key; it ends like neither
+    assert.isUndefined(cache.lookup(ending.slice(-32), ["a"], 1))
+    cache.remember(second, ["a"], verified, 0)
+    assert.isUndefined(cache.lookup(first, ["a"], 1))
+    assert.isDefined(cache.lookup(second, ["a"], 1))
+    assert.strictEqual(cache.size(), 1)
+    cache.evict("ServiceAccount", "default", "default")
+    assert.strictEqual(cache.size(), 0)
+    assert.isUndefined(cache.lookup(second, ["a"], 1))
+  })
+
   // With or without the cache, every review answers the same, whatever happens to the objects.
   it.effect.prop(
     "cached reviews answer exactly as uncached ones",

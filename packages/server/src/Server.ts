@@ -284,7 +284,7 @@ const tokenCacheFor = (
     if (Option.isNone(ring)) return cache
     let inForce: KeyRing.Keys | undefined
     const followKeys = () => {
-      const keys = Effect.runSync(ring.value.keys)
+      const keys = ring.value.unsafeKeys()
       if (keys !== inForce) {
         inForce = keys
         cache.clear()
