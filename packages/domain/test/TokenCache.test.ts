@@ -67,6 +67,21 @@ const settle = (done: () => boolean) =>
     for (let i = 0; i < 1000 && !done(); i++) yield* Effect.yieldNow()
   })
 
+/** What a cache holds for a token of `default/default`, accepted for `audiences`. */
+const verified = (audiences: ReadonlyArray<string>): TokenCache.Verified => ({
+  claims: {
+    iss: "i",
+    sub: "s",
+    aud: [],
+    exp: undefined,
+    nbf: undefined,
+    iat: undefined,
+    jti: undefined,
+    kubernetes: { namespace: "default", serviceaccount: { name: "default", uid: "u" } }
+  } as unknown as TokenCache.Verified["claims"],
+  audiences
+})
+
 describe("TokenCache", () => {
   it.effect("a cached token is not verified again, and the answer is the same", () =>
     Effect.gen(function*() {
@@ -179,20 +194,6 @@ describe("TokenCache", () => {
 
   it("keys entries by token and by the exact list of requested audiences", () => {
     const cache = TokenCache.unsafeMake({ capacity: 3 })
-    const verified = (audiences: ReadonlyArray<string>) =>
-      ({
-        claims: {
-          iss: "i",
-          sub: "s",
-          aud: [],
-          exp: undefined,
-          nbf: undefined,
-          iat: undefined,
-          jti: undefined,
-          kubernetes: { namespace: "default", serviceaccount: { name: "default", uid: "u" } }
-        },
-        audiences
-      }) as unknown as Parameters<typeof cache.remember>[2]
     cache.remember("t", ["a\u0000b"], verified(["a\u0000b"]), 0)
     cache.remember("t", ["[\"a\",\"b\"]"], verified(["[\"a\",\"b\"]"]), 0)
     assert.isUndefined(cache.lookup("t", ["a", "b"], 1))
@@ -210,27 +211,14 @@ describe("TokenCache", () => {
 
   it("two tokens that end alike are never taken for each other; the later one replaces the other", () => {
     const cache = TokenCache.unsafeMake()
-    const verified = {
-      claims: {
-        iss: "i",
-        sub: "s",
-        aud: [],
-        exp: undefined,
-        nbf: undefined,
-        iat: undefined,
-        jti: undefined,
-        kubernetes: { namespace: "default", serviceaccount: { name: "default", uid: "u" } }
-      },
-      audiences: ["a"]
-    } as unknown as Parameters<typeof cache.remember>[2]
     const ending = ".".padEnd(64, "S")
     const [first, second] = [`header.first${ending}`, `header.second${ending}`]
-    cache.remember(first, ["a"], verified, 0)
+    cache.remember(first, ["a"], verified(["a"]), 0)
     assert.isDefined(cache.lookup(first, ["a"], 1))
     assert.isUndefined(cache.lookup(second, ["a"], 1))
     // a short token is its own key; it ends like neither
     assert.isUndefined(cache.lookup(ending.slice(-32), ["a"], 1))
-    cache.remember(second, ["a"], verified, 0)
+    cache.remember(second, ["a"], verified(["a"]), 0)
     assert.isUndefined(cache.lookup(first, ["a"], 1))
     assert.isDefined(cache.lookup(second, ["a"], 1))
     assert.strictEqual(cache.size(), 1)
