@@ -7,6 +7,8 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
+import * as ObjectStore from "@tokenrequest/domain/ObjectStore"
+import * as Workers from "@tokenrequest/server/Workers"
 import * as Etcd from "@tokenrequest/testkit/Etcd"
 import { type ChildProcess, spawn } from "node:child_process"
 import * as crypto from "node:crypto"
@@ -198,6 +200,18 @@ describe("serve --workers: start errors", () => {
       const zero = yield* run(["serve", "--workers", "0", "--port", "0"])
       assert.strictEqual(zero.code, 2, zero.stderr)
       assert.deepStrictEqual(lines(zero.stderr), ["error: --workers: 0 must be a positive integer"])
+    }))
+
+  it.live("an embedding program's audit sink or object store is refused, not silently dropped", () =>
+    Effect.gen(function*() {
+      const sink = { record: () => Effect.void }
+      const withSink = yield* Effect.flip(Effect.scoped(Workers.start({ port: 0, auditSink: sink }, 2)))
+      assert.strictEqual(
+        withSink.message,
+        "--workers: the auditSink option cannot reach worker processes; start one process (Server.start) to use it"
+      )
+      const withStore = yield* Effect.flip(Effect.scoped(Workers.start({ port: 0, objectStore: ObjectStore.layerMemory() }, 2)))
+      assert.include(withStore.message, "the objectStore option cannot reach worker processes")
     }))
 })
 

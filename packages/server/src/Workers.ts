@@ -143,7 +143,9 @@ const serializable = (options: Server.Options): WorkerOptions => {
 
 /**
  * Starts `count` workers in the current scope (closing it stops them). With `count` 1 it still runs
- * one worker process; `serve` runs `Server.serve` in this process instead.
+ * one worker process; `serve` runs `Server.serve` in this process instead. Options that hold the
+ * embedding program's own objects (`auditSink`, `objectStore`) cannot reach the workers and fail the
+ * start.
  *
  * @since 0.1.0
  * @category constructors
@@ -155,6 +157,12 @@ export const start = (
   Effect.gen(function*() {
     if (!Number.isInteger(count) || count < 1) return yield* fail(`--workers: ${count} must be a positive integer`)
     if (!cluster.isPrimary) return yield* fail("--workers: a worker process cannot start workers")
+    // Objects of the embedding program cannot cross into worker processes: refuse rather than drop them.
+    for (const name of ["auditSink", "objectStore"] as const) {
+      if (options[name] !== undefined) {
+        return yield* fail(`--workers: the ${name} option cannot reach worker processes; start one process (Server.start) to use it`)
+      }
+    }
     const print = options.print ?? (() => {})
     const printWarning = options.printWarning ?? (() => {})
     const configuration = yield* Configuration.resolve(options)
