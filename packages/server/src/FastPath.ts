@@ -2,7 +2,8 @@
  * The fast path of the reference server: the two hot endpoints — `POST …/serviceaccounts/{name}/token`
  * and `POST /apis/authentication.k8s.io/v1/tokenreviews` — answered straight on the Node listener,
  * in JSON, by one synchronous run of authentication, authorization, decoding and the domain program's
- * steps (`Steps.runSync`) with ports that answer at once — no fiber per request.
+ * steps (`Steps.runSync`) with ports that answer at once — no fiber per request. The answers are
+ * written at the end of the event loop's turn, all those of the turn together.
  *
  * It answers only what it is sure to answer as the general path would: a JSON request with a
  * declared length within the limit, no query, a bearer token, a plain or TLS connection without a
