@@ -65,23 +65,26 @@ export const authenticatedGroup = "system:authenticated"
  * @category constructors
  */
 export const userInfo = (info: ServiceAccountInfo): UserInfo => {
+  // The keys in sorted order, as Go marshals a map: credential-id, node-name, node-uid, pod-name, pod-uid.
   const extra: Record<string, ReadonlyArray<string>> = {}
-  if (info.podName !== "" && info.podUid !== "") {
-    extra[extraKeys.podName] = [info.podName]
-    extra[extraKeys.podUid] = [info.podUid]
+  let empty = true
+  if (info.credentialId !== "") {
+    extra[extraKeys.credentialId] = [info.credentialId]
+    empty = false
   }
-  if (info.credentialId !== "") extra[extraKeys.credentialId] = [info.credentialId]
   if (info.nodeName !== "") {
     extra[extraKeys.nodeName] = [info.nodeName]
     if (info.nodeUid !== "") extra[extraKeys.nodeUid] = [info.nodeUid]
+    empty = false
   }
-  const sorted = Object.fromEntries(Object.entries(extra).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-  return {
-    username: subject(info.namespace, info.name),
-    uid: info.uid,
-    groups: groupNames(info.namespace),
-    ...(Object.keys(sorted).length > 0 ? { extra: sorted } : {})
+  if (info.podName !== "" && info.podUid !== "") {
+    extra[extraKeys.podName] = [info.podName]
+    extra[extraKeys.podUid] = [info.podUid]
+    empty = false
   }
+  const username = subject(info.namespace, info.name)
+  const groups = groupNames(info.namespace)
+  return empty ? { username, uid: info.uid, groups } : { username, uid: info.uid, groups, extra }
 }
 
 /**
@@ -92,5 +95,10 @@ export const userInfo = (info: ServiceAccountInfo): UserInfo => {
  */
 export const withAuthenticatedGroup = (user: UserInfo): UserInfo => {
   const groups = user.groups ?? []
-  return groups.includes(authenticatedGroup) ? user : { ...user, groups: [...groups, authenticatedGroup] }
+  if (groups.includes(authenticatedGroup)) return user
+  // (built without a spread: every review runs this)
+  const { extra, uid, username } = user
+  const all = [...groups, authenticatedGroup]
+  if (uid === undefined) return extra === undefined ? { username, groups: all } : { username, groups: all, extra }
+  return extra === undefined ? { username, uid, groups: all } : { username, uid, groups: all, extra }
 }

@@ -9,7 +9,7 @@
 import * as DateTime from "effect/DateTime"
 import * as Schema from "effect/Schema"
 import { BoundObjectReference } from "./BoundObjectReference.js"
-import { isRecord, keysWithin, openBody, stringArray } from "./internal/plainShape.js"
+import { isRecord, keysWithin, openBody, stringArray, withTypeMeta } from "./internal/plainShape.js"
 import { ObjectMeta } from "./ObjectMeta.js"
 import { format as formatTime, Time } from "./Time.js"
 
@@ -136,11 +136,11 @@ export const decodeCommonShape = (input: unknown): TokenRequest | undefined => {
   const expirationSeconds = spec["expirationSeconds"] ?? defaultExpirationSeconds
   const boundObjectRef = plainReference(spec["boundObjectRef"])
   if (audiences === undefined || !Number.isSafeInteger(expirationSeconds) || boundObjectRef === undefined) return undefined
-  return {
-    ...body.typeMeta,
-    metadata: body.metadata,
-    spec: { audiences, expirationSeconds: expirationSeconds as number, boundObjectRef }
-  }
+  return withTypeMeta(body.typeMeta, body.metadata, {
+    audiences,
+    expirationSeconds: expirationSeconds as number,
+    boundObjectRef
+  })
 }
 
 const issuedMetadataKeys = new Set(["name", "namespace", "uid", "creationTimestamp"])

@@ -7,7 +7,7 @@
  */
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { keysWithin, openBody, stringArray } from "./internal/plainShape.js"
+import { keysWithin, openBody, stringArray, withTypeMeta } from "./internal/plainShape.js"
 import { ObjectMeta } from "./ObjectMeta.js"
 import { UserInfo } from "./UserInfo.js"
 
@@ -82,7 +82,7 @@ export const decodeCommonShape = (input: unknown): TokenReview | undefined => {
   const token = spec["token"] ?? ""
   const audiences = spec["audiences"] === undefined || spec["audiences"] === null ? [] : stringArray(spec["audiences"])
   if (typeof token !== "string" || audiences === undefined) return undefined
-  return { ...body.typeMeta, metadata: body.metadata, spec: { token, audiences } }
+  return withTypeMeta(body.typeMeta, body.metadata, { token, audiences })
 }
 
 const answerMetadataKeys = new Set(["creationTimestamp"])

@@ -89,6 +89,17 @@ export interface Options {
  */
 export const anonymousUser: UserInfo = { username: "system:anonymous", groups: ["system:unauthenticated"] }
 
+/** A token file's users as authenticated, each made once (the file's users live as long as the file). */
+const authenticatedUsers = new WeakMap<UserInfo, UserInfo>()
+const tokenFileUser = (user: UserInfo): UserInfo => {
+  let authenticated = authenticatedUsers.get(user)
+  if (authenticated === undefined) {
+    authenticated = withAuthenticatedGroup(user)
+    authenticatedUsers.set(user, authenticated)
+  }
+  return authenticated
+}
+
 /**
  * Upstream's `AuthenticatedGroupAdder`: adds `system:authenticated` unless the user already is in it
  * or in `system:unauthenticated`.
@@ -148,7 +159,7 @@ export function* authenticateSteps(
   const token = bearerToken(credentials.authorization)
   if (token === undefined) return withoutToken(options, errors)
   const fromFile = options.tokenFile === undefined ? undefined : TokenFile.lookup(options.tokenFile, token)
-  if (fromFile !== undefined) return { _tag: "Authenticated", user: withAuthenticatedGroup(fromFile), method: "token-file" }
+  if (fromFile !== undefined) return { _tag: "Authenticated", user: tokenFileUser(fromFile), method: "token-file" }
   const outcome = yield* Steps.either(ReviewToken.authenticateSteps(config, cache, token, options.apiAudiences))
   if (Either.isLeft(outcome)) return withoutToken(options, [...errors, `[invalid bearer token, ${outcome.left.message}]`])
   if (outcome.right._tag === "Unauthenticated") return withoutToken(options, [...errors, outcome.right.error])

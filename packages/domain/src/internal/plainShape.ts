@@ -35,7 +35,7 @@ export const emptyRecord = (value: unknown): Record<string, never> | undefined =
  */
 export const openBody = (input: unknown, known: ReadonlySet<string>):
   | {
-    readonly typeMeta: { readonly kind?: string; readonly apiVersion?: string }
+    readonly typeMeta: { readonly kind: string | undefined; readonly apiVersion: string | undefined }
     readonly metadata: Record<string, never>
     readonly spec: Record<string, unknown>
   }
@@ -49,9 +49,21 @@ export const openBody = (input: unknown, known: ReadonlySet<string>):
   const metadata = input["metadata"] === undefined || input["metadata"] === null ? {} : emptyRecord(input["metadata"])
   const spec = input["spec"] ?? {}
   if (metadata === undefined || !isRecord(spec)) return undefined
-  return {
-    typeMeta: { ...(kind === undefined ? {} : { kind }), ...(apiVersion === undefined ? {} : { apiVersion }) },
-    metadata,
-    spec
+  return { typeMeta: { kind, apiVersion }, metadata, spec }
+}
+
+/**
+ * `{ kind, apiVersion, metadata, spec }` in that key order, `kind` and `apiVersion` only when present
+ * (built without spreads: the fast path decodes every body with it).
+ */
+export const withTypeMeta = <M, S>(
+  typeMeta: { readonly kind?: string | undefined; readonly apiVersion?: string | undefined },
+  metadata: M,
+  spec: S
+) => {
+  const { apiVersion, kind } = typeMeta
+  if (kind !== undefined) {
+    return apiVersion !== undefined ? { kind, apiVersion, metadata, spec } : { kind, metadata, spec }
   }
+  return apiVersion !== undefined ? { apiVersion, metadata, spec } : { metadata, spec }
 }
