@@ -238,11 +238,11 @@ export const make = (options: Options): Listener => {
     }
     const send = (answer: Answer) => {
       try {
-        res.writeHead(answer.code, {
-          ...answer.headers,
-          "content-type": Negotiation.jsonMediaType,
-          "content-length": Buffer.byteLength(answer.text)
-        })
+        const headers: Record<string, string | number> = {}
+        for (const name in answer.headers) headers[name] = answer.headers[name]!
+        headers["content-type"] = Negotiation.jsonMediaType
+        headers["content-length"] = Buffer.byteLength(answer.text)
+        res.writeHead(answer.code, headers)
         res.end(answer.text)
       } catch {
         res.destroy()
