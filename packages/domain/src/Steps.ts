@@ -267,7 +267,7 @@ export const toEffect = <A, E, R extends Ports = never>(make: () => Steps<A, E>)
 
 /**
  * The synchronous forms of the port services in a context, when every one of them has one (the
- * memory store, local keys, the random id generator); `None` otherwise.
+ * memory stores, local keys, an id generator with `unsafeNext`); `None` otherwise.
  *
  * @since 0.1.0
  * @category constructors
