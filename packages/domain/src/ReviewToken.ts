@@ -49,6 +49,8 @@ export type Authentication =
   }
   | { readonly _tag: "Unauthenticated"; readonly error: string }
 
+type Mutable<A> = { -readonly [K in keyof A]: A[K] }
+
 /**
  * The error of the bearer-token wrapper when no authenticator handled a token.
  *
@@ -228,18 +230,19 @@ export function* authenticateSteps(
     case "Failed":
       return { _tag: "Unauthenticated", error: composeError(Option.some(outcome.message)) } as const
     case "Ok": {
-      const user = ServiceAccountUser.withAuthenticatedGroup(ServiceAccountUser.userInfo(outcome.info))
       const { audiences, info, warnafter } = outcome
-      const stale = warnafter !== undefined && warnafter !== 0 && nowMillis > warnafter * 1000
-      const staleSeconds = stale ? Math.floor((nowMillis - warnafter * 1000) / 1000) : 0
-      // (built without spreads: this runs on every review)
-      if (info.credentialId === "") {
-        return stale ? { _tag: "Authenticated", user, audiences, staleSeconds } : { _tag: "Authenticated", user, audiences }
+      const user = ServiceAccountUser.withAuthenticatedGroup(ServiceAccountUser.userInfo(info))
+      // (optional fields added, not spread: this runs on every review)
+      const authenticated: Mutable<Extract<Authentication, { _tag: "Authenticated" }>> = {
+        _tag: "Authenticated",
+        user,
+        audiences
       }
-      const credentialId = info.credentialId
-      return stale
-        ? { _tag: "Authenticated", user, audiences, credentialId, staleSeconds }
-        : { _tag: "Authenticated", user, audiences, credentialId }
+      if (info.credentialId !== "") authenticated.credentialId = info.credentialId
+      if (warnafter !== undefined && warnafter !== 0 && nowMillis > warnafter * 1000) {
+        authenticated.staleSeconds = Math.floor((nowMillis - warnafter * 1000) / 1000)
+      }
+      return authenticated
     }
   }
 }

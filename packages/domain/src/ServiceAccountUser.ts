@@ -96,9 +96,11 @@ export const userInfo = (info: ServiceAccountInfo): UserInfo => {
 export const withAuthenticatedGroup = (user: UserInfo): UserInfo => {
   const groups = user.groups ?? []
   if (groups.includes(authenticatedGroup)) return user
-  // (built without a spread: every review runs this)
+  // (fields added in the spread's order, not spread: every review runs this)
   const { extra, uid, username } = user
-  const all = [...groups, authenticatedGroup]
-  if (uid === undefined) return extra === undefined ? { username, groups: all } : { username, groups: all, extra }
-  return extra === undefined ? { username, uid, groups: all } : { username, uid, groups: all, extra }
+  const added: { -readonly [K in keyof UserInfo]: UserInfo[K] } = { username }
+  if (uid !== undefined) added.uid = uid
+  added.groups = [...groups, authenticatedGroup]
+  if (extra !== undefined) added.extra = extra
+  return added
 }

@@ -20,6 +20,7 @@ import * as Steps from "@tokenrequest/domain/Steps"
 import type { TokenCache } from "@tokenrequest/domain/TokenCache"
 import type { UserInfo } from "@tokenrequest/domain/UserInfo"
 import * as TokenFile from "./TokenFile.js"
+import { perObject } from "./internal/perObject.js"
 
 /**
  * What the TLS layer established about a client certificate.
@@ -90,15 +91,7 @@ export interface Options {
 export const anonymousUser: UserInfo = { username: "system:anonymous", groups: ["system:unauthenticated"] }
 
 /** A token file's users as authenticated, each made once (the file's users live as long as the file). */
-const authenticatedUsers = new WeakMap<UserInfo, UserInfo>()
-const tokenFileUser = (user: UserInfo): UserInfo => {
-  let authenticated = authenticatedUsers.get(user)
-  if (authenticated === undefined) {
-    authenticated = withAuthenticatedGroup(user)
-    authenticatedUsers.set(user, authenticated)
-  }
-  return authenticated
-}
+const tokenFileUser = perObject((user: UserInfo) => withAuthenticatedGroup(user))
 
 /**
  * Upstream's `AuthenticatedGroupAdder`: adds `system:authenticated` unless the user already is in it

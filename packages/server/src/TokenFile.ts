@@ -8,6 +8,7 @@
 import * as Redacted from "effect/Redacted"
 import { timingSafeEqual } from "node:crypto"
 import type { UserInfo } from "@tokenrequest/domain/UserInfo"
+import { perObject } from "./internal/perObject.js"
 
 /**
  * One user of the token file.
@@ -146,12 +147,4 @@ export const lookup = (file: TokenFile, token: string): UserInfo | undefined => 
 }
 
 /** The UTF-8 bytes of each entry's token, encoded once. */
-const tokenBytes = new WeakMap<TokenUser, Buffer>()
-const bytesOf = (entry: TokenUser): Buffer => {
-  let bytes = tokenBytes.get(entry)
-  if (bytes === undefined) {
-    bytes = Buffer.from(Redacted.value(entry.token))
-    tokenBytes.set(entry, bytes)
-  }
-  return bytes
-}
+const bytesOf = perObject((entry: TokenUser): Buffer => Buffer.from(Redacted.value(entry.token)))

@@ -61,9 +61,10 @@ export const withTypeMeta = <M, S>(
   metadata: M,
   spec: S
 ) => {
-  const { apiVersion, kind } = typeMeta
-  if (kind !== undefined) {
-    return apiVersion !== undefined ? { kind, apiVersion, metadata, spec } : { kind, metadata, spec }
-  }
-  return apiVersion !== undefined ? { apiVersion, metadata, spec } : { metadata, spec }
+  const out: { kind?: string; apiVersion?: string; metadata: M; spec: S } = {} as never
+  if (typeMeta.kind !== undefined) out.kind = typeMeta.kind
+  if (typeMeta.apiVersion !== undefined) out.apiVersion = typeMeta.apiVersion
+  out.metadata = metadata
+  out.spec = spec
+  return out
 }
